@@ -1,0 +1,1 @@
+"""Site-independent machinery for archiving blog comment threads."""

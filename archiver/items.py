@@ -1,0 +1,83 @@
+"""Typed items that flow from page functions through the pipelines to the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One reader comment as it appears in a thread.
+
+    Page functions fill the raw fields; the normalise pipeline fills ``posted_at``
+    and cleans ``author`` and ``body``.
+    """
+
+    comment_id: int | None
+    author: str
+    author_url: str | None
+    posted_raw: str
+    # The machine-readable `<time datetime>` value, when the theme prints one.
+    posted_datetime: str | None
+    body: str
+    body_html: str
+    position: int
+    is_post_author: bool
+    posted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article page's own fields (not its comments)."""
+
+    article_id: int
+    url: str
+    title: str
+    author: str | None
+    published_raw: str | None
+    # ISO 8601 from page metadata (`article:published_time`, `<time datetime>`), when present.
+    published_datetime: str | None
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    body: str
+    comment_count_declared: int | None
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Thread:
+    """An article with every comment from all of its comment pages.
+
+    The store writes a thread in one transaction, so a reader never sees half of one.
+    ``complete`` is false when a comment page failed, which forbids marking
+    comments as removed.
+    """
+
+    article: Article
+    comments: tuple[Comment, ...]
+    source_urls: tuple[str, ...]
+    complete: bool = True
+    # The comment count the site's listing showed for this article (pingbacks included).
+    listed_count: int | None = None
+    # (url, ETag, Last-Modified) of the pages read, kept for conditional requests next time.
+    validators: tuple[tuple[str, str | None, str | None], ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class PageFailure:
+    """A page that could not be archived; stored so the next run retries it."""
+
+    url: str
+    reason: str
+    http_status: int | None = None
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """An article the server said has not changed since it was last stored (HTTP 304)."""
+
+    article_id: int
+    url: str

@@ -1,0 +1,183 @@
+"""The archive's schema, declared as sqlite-utils migrations applied before the first write."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+SCHEMA_VERSION = 1
+
+migrations = Migrations("archiver")
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    db["crawl_runs"].create(
+        {
+            "run_id": int,
+            "started_at": str,
+            "finished_at": str,
+            "mode": str,
+            "status": str,
+            "finish_reason": str,
+            "requests": int,
+            "pages_parsed": int,
+            "articles_new": int,
+            "articles_updated": int,
+            "comments_new": int,
+            "comments_edited": int,
+            "comments_removed": int,
+            "comments_restored": int,
+            "count_mismatches": int,
+            "date_warnings": int,
+            "errors": int,
+            "base_url": str,
+        },
+        pk="run_id",
+        not_null={"started_at", "mode", "status"},
+    )
+    db["articles"].create(
+        {
+            "article_id": int,
+            "url": str,
+            "title": str,
+            "author": str,
+            "published_at": str,
+            "published_at_utc": str,
+            "published_raw": str,
+            "categories": str,
+            "tags": str,
+            "body": str,
+            "comment_count_declared": int,
+            "comment_count_extracted": int,
+            "comment_count_listed": int,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "last_verified_at": str,
+            "first_run_id": int,
+            "last_run_id": int,
+        },
+        pk="article_id",
+        not_null={"url", "first_seen_at", "last_seen_at"},
+        foreign_keys=[
+            ("first_run_id", "crawl_runs", "run_id"),
+            ("last_run_id", "crawl_runs", "run_id"),
+        ],
+    )
+    db["articles"].create_index(["published_at_utc"])
+    db["articles"].create_index(["last_verified_at"])
+    db["comments"].create(
+        {
+            "comment_id": int,
+            "article_id": int,
+            "author": str,
+            "author_url": str,
+            "posted_at": str,
+            "posted_at_utc": str,
+            "posted_raw": str,
+            "body": str,
+            "body_html": str,
+            "content_hash": str,
+            "position": int,
+            "is_post_author": int,
+            "has_wordpress_id": int,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "edited_at": str,
+            "edit_count": int,
+            "removed_at": str,
+            "first_run_id": int,
+            "last_run_id": int,
+        },
+        pk="comment_id",
+        not_null={"article_id", "author", "body", "first_seen_at", "last_seen_at"},
+        defaults={"edit_count": 0, "is_post_author": 0, "has_wordpress_id": 1},
+        foreign_keys=[
+            ("article_id", "articles", "article_id"),
+            ("first_run_id", "crawl_runs", "run_id"),
+            ("last_run_id", "crawl_runs", "run_id"),
+        ],
+    )
+    db["comments"].create_index(["article_id", "position"])
+    db["comments"].create_index(["author"])
+    db["comments"].create_index(["posted_at_utc"])
+    db["comment_versions"].create(
+        {
+            "version_id": int,
+            "comment_id": int,
+            "body": str,
+            "body_html": str,
+            "content_hash": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "replaced_at": str,
+            "replaced_in_run_id": int,
+        },
+        pk="version_id",
+        not_null={"comment_id", "content_hash"},
+        foreign_keys=[
+            ("comment_id", "comments", "comment_id"),
+            ("replaced_in_run_id", "crawl_runs", "run_id"),
+        ],
+    )
+    db["comment_versions"].create_index(["comment_id"])
+    db["comment_events"].create(
+        {
+            "event_id": int,
+            "comment_id": int,
+            "article_id": int,
+            "run_id": int,
+            "event": str,
+            "at": str,
+        },
+        pk="event_id",
+        not_null={"comment_id", "event", "at"},
+        foreign_keys=[
+            ("comment_id", "comments", "comment_id"),
+            ("article_id", "articles", "article_id"),
+            ("run_id", "crawl_runs", "run_id"),
+        ],
+    )
+    db["comment_events"].create_index(["comment_id"])
+    db["failures"].create(
+        {
+            "failure_id": int,
+            "run_id": int,
+            "url": str,
+            "reason": str,
+            "http_status": int,
+            "attempts": int,
+            "failed_at": str,
+            "resolved_at": str,
+            "resolved_in_run_id": int,
+        },
+        pk="failure_id",
+        not_null={"url", "reason", "failed_at"},
+        foreign_keys=[
+            ("run_id", "crawl_runs", "run_id"),
+            ("resolved_in_run_id", "crawl_runs", "run_id"),
+        ],
+    )
+    db["failures"].create_index(["url"])
+    db["http_validators"].create(
+        {"url": str, "etag": str, "last_modified": str, "checked_at": str},
+        pk="url",
+    )
+
+
+@migrations()
+def m002_search(db: Database) -> None:
+    # Triggers keep the FTS tables in step with every write, so search never lags the data.
+    db["comments"].enable_fts(["author", "body"], create_triggers=True, tokenize="porter")
+    db["articles"].enable_fts(["title", "body"], create_triggers=True, tokenize="porter")
+
+
+def open_database(path: str, *, busy_timeout: float = 30.0) -> Database:
+    """Open (creating if needed) the archive in WAL mode with the schema applied."""
+    db = Database(path)
+    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    db.execute("PRAGMA foreign_keys = ON")
+    if path != ":memory:":
+        db.enable_wal()
+    migrations.apply(db)
+    return db

@@ -1,0 +1,60 @@
+"""Scrapy settings for the archiver; every ARCHIVER_* setting is documented in the README."""
+
+from __future__ import annotations
+
+BOT_NAME = "archiver"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+# Our `crawl` checks settings and takes the run lock before Scrapy starts.
+COMMANDS_MODULE = "archiver.commands"
+
+# --- Archiver settings (validated at start-up by archiver.preflight) ---
+# Site root; every request stays on this site or its aliases.
+ARCHIVER_BASE_URL = "https://www.libdemvoice.org"
+# Other hosts that serve the same site; their URLs are rewritten onto ARCHIVER_BASE_URL.
+ARCHIVER_ALIAS_HOSTS = ["libdemvoice.org", "www.libdemvoice.org", "ldv.org.uk", "www.ldv.org.uk"]
+# SQLite file holding the archive.
+ARCHIVER_DB = "archive.db"
+# Articles published within this many days are re-read on every scheduled run.
+ARCHIVER_ACTIVE_DAYS = 14
+# Least recently verified threads re-read per scheduled run, so old edits are found in time.
+ARCHIVER_AUDIT_PER_RUN = 20
+# Snapshot directory written after each successful run ("" disables snapshots).
+ARCHIVER_EXPORTS_DIR = "exports"
+# How many snapshots to keep.
+ARCHIVER_EXPORTS_KEEP = 5
+# Write snapshot files gzipped (.jsonl.gz).
+ARCHIVER_EXPORTS_GZIP = False
+# Seconds a writer waits for a reader's lock before failing.
+ARCHIVER_BUSY_TIMEOUT = 30
+
+# --- Politeness ---
+USER_AGENT = "ldv-archiver/0.1 (comment-thread archive; +https://github.com/ldv-archiver)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# Conditional requests use validators kept in the archive (archiver.conditional), not a disk cache.
+HTTPCACHE_ENABLED = False
+
+ITEM_PIPELINES = {
+    # Clean names, bodies and times first: dedupe and store compare normalised values.
+    "archiver.normalise.NormalisePipeline": 100,
+    "archiver.dedupe.DedupePipeline": 200,
+    "archiver.storage.StorePipeline": 300,
+}
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

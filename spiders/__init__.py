@@ -1,0 +1,1 @@
+"""Site-specific navigation and extraction."""
