@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import random
 import threading
@@ -64,7 +65,21 @@ _TYPES: dict[str, tuple[type, ...]] = {
 class Fault:
     """One misbehaviour, applied to the first `times` requests of a path (every request if None).
 
-    Only the fields named in the kind's entry of the format table matter; the rest keep defaults.
+    Kinds and the parameters each takes (others keep their defaults):
+
+    - status (status=500, retry_after): that error status instead of the page.
+    - rate_limit (retry_after=1): 429 with `Retry-After: <seconds>`.
+    - slow (seconds=5.0): sleep, then answer normally.
+    - reset: close the connection with a TCP RST, no response.
+    - truncate (keep_bytes=half): full Content-Length, part of the body, then close.
+    - encoding (declare=true, charset="windows-1252"): the page re-encoded in `charset`; the
+      header says so only if `declare`, else it is `text/html` with no charset. Markup is kept.
+    - huge (megabytes=20): the page padded to that many MiB.
+    - garbage (style="bytes"|"markup", size=4096, seed=0): random bytes, or the page cut in
+      half then broken tags, as `text/html; charset=UTF-8`.
+    - redirect_loop (to=same path with the trailing slash toggled, status=301): A -> to -> A.
+    - redirect (to, status=301): to an absolute URL or a path on this server.
+    - replace (body, content_type=the file's or text/html, status=200): literal content.
     """
 
     kind: FaultKind
@@ -94,6 +109,10 @@ class Fault:
             raise ValueError("redirect: needs `to` (an absolute URL or a path)")
         if self.kind == "replace" and self.body is None:
             raise ValueError("replace: needs `body`")
+        try:
+            codecs.lookup(self.charset)
+        except LookupError:
+            raise ValueError(f"encoding: unknown charset {self.charset!r}") from None
         if self.style not in ("bytes", "markup"):
             raise ValueError(f"garbage: style must be 'bytes' or 'markup', got {self.style!r}")
 
@@ -114,6 +133,12 @@ class Fault:
         kwargs = {key: value for key, value in entry.items() if key in known}
         # The loop above checked each value against its field's type.
         return cls(**kwargs)  # type: ignore[arg-type]
+
+    def effective_retry_after(self) -> int | None:
+        """Seconds for a `Retry-After` header, if this fault sends one."""
+        if self.kind == "rate_limit" and self.retry_after is None:
+            return 1
+        return self.retry_after
 
     def effective_status(self) -> int:
         """The status line this fault sends, with each kind's default filled in."""
@@ -213,10 +238,12 @@ class FaultPlan:
             self._tries.clear()
 
 
-def reencode(body: bytes, charset: str = "cp1252") -> bytes:
+def reencode(body: bytes, charset: str = "windows-1252") -> bytes:
     """Re-encode a UTF-8 page; characters the charset lacks become numeric character references.
 
     The references keep the text recoverable, so only the header/bytes mismatch is under test.
+    Any `<meta charset="UTF-8">` in the page is left alone: with `declare` the header names the
+    real charset and overrides it (HTTP wins); without, the page's own claim is simply wrong.
     """
     return body.decode("utf-8").encode(charset, errors="xmlcharrefreplace")
 

@@ -135,6 +135,15 @@ def locate(site: SiteConfig, url_path: str) -> _Found | None:
     return None
 
 
+def split_target(target: str) -> tuple[str, str]:
+    """Path and query of a request target; `//x` is a path here, not a network location."""
+    if target.startswith(("http://", "https://")):
+        parts = urlsplit(target)
+        return parts.path or "/", parts.query
+    path, _, query = target.partition("?")
+    return path.partition("#")[0], query
+
+
 def is_text(content_type: str) -> bool:
     """Whether a response body is text, so the base placeholder in it must be rewritten."""
     base = content_type.split(";", 1)[0].strip().lower()
@@ -365,7 +374,10 @@ class _Handler(BaseHTTPRequestHandler):
         extra: Mapping[str, str] | None = None,
         close: bool = False,
     ) -> None:
-        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Error"
         body = f"<html><body><h1>{status} {phrase}</h1></body></html>\n".encode()
         self._send(status, body, _HTML, head=head, fault=fault, extra=extra, close=close)
 
@@ -430,7 +442,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, *, head: bool) -> None:
         mirror = self.mirror
         site = mirror.site
-        raw_path = urlsplit(self.path).path
+        raw_path, query = split_target(self.path)
         url_path = unquote(raw_path)
         plan = mirror.faults
         fault = None if plan is None else plan.take(url_path)
@@ -444,7 +456,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, head=head, fault=fault)
             return
         if found.redirect is not None:
-            query = urlsplit(self.path).query
             location = raw_path + "/" + (f"?{query}" if query else "")
             self._redirect(location, 301, head=head, fault=fault)
             return
@@ -457,8 +468,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "truncate":
             self._truncate(body, content_type, fault, head=head)
             return
-        if fault is not None and fault.kind == "encoding":
-            body = reencode(body, "cp1252")
+        if fault is not None and fault.kind == "encoding" and is_text(content_type):
+            body = reencode(body, fault.charset)
             base = content_type.split(";", 1)[0]
             content_type = f"{base}; charset={fault.charset}" if fault.declare else base
         elif fault is not None and fault.kind == "huge":
@@ -473,9 +484,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset(fault)
         elif fault.kind in ("status", "rate_limit"):
             extra = {}
-            retry_after = fault.retry_after
-            if fault.kind == "rate_limit" and retry_after is None:
-                retry_after = 1
+            retry_after = fault.effective_retry_after()
             if retry_after is not None:
                 extra["Retry-After"] = str(retry_after)
             self._error(fault.effective_status(), head=head, fault=fault, extra=extra)
@@ -494,7 +503,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._page(body, content_type, mtime, head=head, fault=fault, status=status)
         elif fault.kind == "garbage":
             found = locate(site, url_path)
-            original = b"" if found is None or found.file is None else found.file.read_bytes()
+            original = b""
+            if found is not None and found.file is not None:
+                original = self._rewrite(site, found.file.read_bytes(), _HTML)
             self._page(garbage(fault, original), _HTML, None, head=head, fault=fault)
         else:
             return False

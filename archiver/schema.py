@@ -12,7 +12,7 @@ migrations = Migrations("archiver")
 
 @migrations()
 def m001_core(db: Database) -> None:
-    db["crawl_runs"].create(
+    db.table("crawl_runs").create(
         {
             "run_id": int,
             "started_at": str,
@@ -36,7 +36,7 @@ def m001_core(db: Database) -> None:
         pk="run_id",
         not_null={"started_at", "mode", "status"},
     )
-    db["articles"].create(
+    db.table("articles").create(
         {
             "article_id": int,
             "url": str,
@@ -64,9 +64,9 @@ def m001_core(db: Database) -> None:
             ("last_run_id", "crawl_runs", "run_id"),
         ],
     )
-    db["articles"].create_index(["published_at_utc"])
-    db["articles"].create_index(["last_verified_at"])
-    db["comments"].create(
+    db.table("articles").create_index(["published_at_utc"])
+    db.table("articles").create_index(["last_verified_at"])
+    db.table("comments").create(
         {
             "comment_id": int,
             "article_id": int,
@@ -98,10 +98,10 @@ def m001_core(db: Database) -> None:
             ("last_run_id", "crawl_runs", "run_id"),
         ],
     )
-    db["comments"].create_index(["article_id", "position"])
-    db["comments"].create_index(["author"])
-    db["comments"].create_index(["posted_at_utc"])
-    db["comment_versions"].create(
+    db.table("comments").create_index(["article_id", "position"])
+    db.table("comments").create_index(["author"])
+    db.table("comments").create_index(["posted_at_utc"])
+    db.table("comment_versions").create(
         {
             "version_id": int,
             "comment_id": int,
@@ -120,8 +120,8 @@ def m001_core(db: Database) -> None:
             ("replaced_in_run_id", "crawl_runs", "run_id"),
         ],
     )
-    db["comment_versions"].create_index(["comment_id"])
-    db["comment_events"].create(
+    db.table("comment_versions").create_index(["comment_id"])
+    db.table("comment_events").create(
         {
             "event_id": int,
             "comment_id": int,
@@ -138,8 +138,8 @@ def m001_core(db: Database) -> None:
             ("run_id", "crawl_runs", "run_id"),
         ],
     )
-    db["comment_events"].create_index(["comment_id"])
-    db["failures"].create(
+    db.table("comment_events").create_index(["comment_id"])
+    db.table("failures").create(
         {
             "failure_id": int,
             "run_id": int,
@@ -158,8 +158,8 @@ def m001_core(db: Database) -> None:
             ("resolved_in_run_id", "crawl_runs", "run_id"),
         ],
     )
-    db["failures"].create_index(["url"])
-    db["http_validators"].create(
+    db.table("failures").create_index(["url"])
+    db.table("http_validators").create(
         {"url": str, "etag": str, "last_modified": str, "checked_at": str},
         pk="url",
     )
@@ -168,8 +168,8 @@ def m001_core(db: Database) -> None:
 @migrations()
 def m002_search(db: Database) -> None:
     # Triggers keep the FTS tables in step with every write, so search never lags the data.
-    db["comments"].enable_fts(["author", "body"], create_triggers=True, tokenize="porter")
-    db["articles"].enable_fts(["title", "body"], create_triggers=True, tokenize="porter")
+    db.table("comments").enable_fts(["author", "body"], create_triggers=True, tokenize="porter")
+    db.table("articles").enable_fts(["title", "body"], create_triggers=True, tokenize="porter")
 
 
 def open_database(path: str, *, busy_timeout: float = 30.0) -> Database:

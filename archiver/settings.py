@@ -53,7 +53,7 @@ ITEM_PIPELINES = {
     # Clean names, bodies and times first: dedupe and store compare normalised values.
     "archiver.normalise.NormalisePipeline": 100,
     "archiver.dedupe.DedupePipeline": 200,
-    "archiver.storage.StorePipeline": 300,
+    "archiver.persist.StorePipeline": 300,
 }
 
 LOG_LEVEL = "INFO"

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
@@ -16,7 +16,7 @@ from archiver.ukdates import to_local_iso, to_utc_iso
 
 
 def utc_now() -> str:
-    return to_utc_iso(datetime.now(timezone.utc))
+    return to_utc_iso(datetime.now(UTC))
 
 
 def content_hash(body: str, body_html: str) -> str:

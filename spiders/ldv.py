@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
@@ -20,17 +20,11 @@ from archiver.items import Comment, PageFailure, Thread, Unchanged
 from archiver.schedule import active_since, refetch_reason
 from archiver.schema import open_database
 from archiver.store import Store
-from spiders.ldv_pages import parse_ldv_article
-from spiders.ldv_urls import SiteUrls
-from spiders.wordpress import (
-    comment_page_links,
-    parse_comment_count_heading,
-    parse_comments,
-    parse_listing,
-)
 from spiders.feeds import comment_feed_links
+from spiders.ldv_pages import parse_ldv_article, parse_ldv_comments
+from spiders.ldv_urls import SiteUrls
+from spiders.wordpress import comment_page_links, parse_listing
 
-MODES = ("auto", "backfill", "incremental")
 _COMMENT_PAGE = re.compile(r"comment-page-(\d+)|[?&]cpage=(\d+)")
 
 
@@ -49,6 +43,7 @@ class LdvSpider(scrapy.Spider):
     """
 
     name = "ldv"
+    allowed_domains: list[str]
 
     def __init__(self, *args: Any, mode: str = "auto", urls: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -77,7 +72,7 @@ class LdvSpider(scrapy.Spider):
             spider.mode = "urls"
         elif spider.requested_mode == "auto":
             spider.mode = "backfill" if spider.store.is_empty() else "incremental"
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         spider.window_start = active_since(now, settings.getint("ARCHIVER_ACTIVE_DAYS"))
         spider.audit_per_run = settings.getint("ARCHIVER_AUDIT_PER_RUN")
         return spider
@@ -119,7 +114,7 @@ class LdvSpider(scrapy.Spider):
             if modified:
                 headers["If-Modified-Since"] = modified
         self.logger.debug("fetch %s (%s)", canonical, reason)
-        self.crawler.stats.inc_value(f"archiver/fetch_reason/{reason}")  # type: ignore[union-attr]
+        self.crawler.stats.inc_value(f"archiver/fetch_reason/{reason}")
         return scrapy.Request(
             canonical, headers=headers, callback=self.parse_article, errback=self.on_error,
             cb_kwargs={"post_id": post_id, "listed_count": listed_count},
@@ -128,7 +123,7 @@ class LdvSpider(scrapy.Spider):
 
     def parse_listing_page(self, response: Response) -> Iterator[Any]:
         listing = parse_listing(response_selector(response), response.url)
-        self.crawler.stats.inc_value("archiver/listing_pages")  # type: ignore[union-attr]
+        self.crawler.stats.inc_value("archiver/listing_pages")
         wanted_on_page = 0
         for teaser in listing.teasers:
             found = self.site.article(teaser.url)
@@ -217,12 +212,12 @@ class LdvSpider(scrapy.Spider):
             yield Unchanged(post_id, response.url)
             return
         if not isinstance(response, TextResponse):
-            yield PageFailure(response.url, f"not a text page ({response.headers.get('Content-Type')!r})",
-                              response.status)
+            kind = response.headers.get("Content-Type")
+            yield PageFailure(response.url, f"not a text page ({kind!r})", response.status)
             return
-        self.crawler.stats.inc_value("archiver/pages_parsed")  # type: ignore[union-attr]
+        self.crawler.stats.inc_value("archiver/pages_parsed")
         selector = response.selector
-        comments = tuple(parse_comments(selector, response.url))
+        comments = tuple(parse_ldv_comments(selector, response.url))
         links = [link for link in comment_page_links(selector, response.url)
                  if self.site.on_site(link)]
         if first is None:
@@ -265,7 +260,7 @@ class LdvSpider(scrapy.Spider):
                         | {id(c) for c in comments if c.comment_id is None})
         warnings: tuple[str, ...] = ()
         if (declared or 0) != extracted:
-            self.crawler.stats.inc_value("archiver/count_mismatches")  # type: ignore[union-attr]
+            self.crawler.stats.inc_value("archiver/count_mismatches")
             self.logger.warning("count mismatch on %s: heading says %s, extracted %d",
                                 first.article.url, declared, extracted)
             warnings = (f"heading says {declared}, extracted {extracted}",)
@@ -274,11 +269,12 @@ class LdvSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> Iterator[PageFailure]:
         request = failure.request  # type: ignore[attr-defined]
         status = None
-        if failure.check(HttpError):
-            status = failure.value.response.status
+        error = failure.value
+        if isinstance(error, HttpError):
+            status = error.response.status
             reason = f"HTTP {status}"
         else:
-            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+            reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
         attempts = request.meta.get("retry_times", 0) + 1
         yield PageFailure(request.url, reason, status, attempts)
 

@@ -22,8 +22,9 @@ class SiteUrls:
         return urlsplit(self.base_url).netloc.lower()
 
     def on_site(self, url: str) -> bool:
-        host = urlsplit(url).netloc.lower()
-        return host == self.host or host in self.alias_hosts
+        parts = urlsplit(url)
+        # Aliases are named by host alone: any scheme or port of theirs is the same site.
+        return parts.netloc.lower() == self.host or (parts.hostname or "") in self.alias_hosts
 
     def rebase(self, url: str) -> str:
         """The same path on the base URL's scheme and host, without the fragment."""

@@ -1,0 +1,200 @@
+"""Site-independent HTML to plain text: paragraphs, line breaks, entities, Cloudflare e-mails."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from typing import Any
+
+import lxml.html
+
+# lxml ships no type information; its elements are plain `Any` to mypy.
+Element = Any
+
+# Each of these starts and ends a paragraph (text directly inside one is a paragraph of its own).
+_BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "caption", "dd", "details", "dialog", "div",
+    "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4",
+    "h5", "h6", "header", "hgroup", "hr", "li", "main", "nav", "ol", "p", "pre", "section",
+    "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+})
+# Never text: scripts (e.g. the Twitter widget loader after an embedded tweet), media, forms.
+_SKIP_TAGS = frozenset({
+    "audio", "button", "canvas", "embed", "head", "iframe", "input", "link", "math", "meta",
+    "noscript", "object", "script", "select", "style", "svg", "template", "textarea", "title",
+    "video",
+})
+# Embeds whose inner paragraphs are one quoted unit: the tweet text and its
+# "— Name (@handle) date" line stay one paragraph, joined by a line break.
+_KEEP_TOGETHER_CLASSES = frozenset({"twitter-tweet", "twitter-video"})
+# WordPress turns emoji and smilies into images; their alt text is the character itself.
+_EMOJI_IMAGE_CLASSES = frozenset({"emoji", "wp-smiley"})
+# Source newlines (and the indentation around them) are formatting, i.e. one space in HTML.
+_SOURCE_NEWLINE = re.compile(r"[ \t\f\r]*[\r\n][ \t\f\r\n]*")
+_ASCII_SPACE = " \t\n\r\f\v"
+
+
+def decode_cfemail(encoded: str) -> str:
+    """Decode a Cloudflare `data-cfemail` value: byte 0 is the key, each next byte XOR key.
+
+    Raises ValueError when the value is not hex or not UTF-8 once decoded.
+    """
+    data = bytes.fromhex(encoded)
+    if not data:
+        raise ValueError("empty data-cfemail value")
+    key = data[0]
+    return bytes(byte ^ key for byte in data[1:]).decode("utf-8")
+
+
+def decode_cloudflare_emails(html: str) -> str:
+    """Return `html` with each Cloudflare-obfuscated e-mail element replaced by its text.
+
+    Both forms are handled: `<a class="__cf_email__" data-cfemail="HEX">[email protected]</a>`
+    and, inside a link, `<span class="__cf_email__" data-cfemail="HEX">…</span>`.
+    """
+    body = _parse_fragment(html)
+    _replace_cloudflare_emails(body)
+    return inner_html(body)
+
+
+def html_to_paragraphs(html: str) -> list[str]:
+    """The paragraphs of an HTML fragment as plain text, in order.
+
+    A paragraph is a `<p>`, a list item, a paragraph inside a `<blockquote>`, an embedded
+    tweet, or text standing directly in any other block. `<br>` becomes "\\n" and a run of
+    two or more breaks ends the paragraph. Entities are decoded, inline tags dropped,
+    Cloudflare e-mails decoded. Only ASCII whitespace at the ends of each line is stripped:
+    NBSP and double spaces inside the text are kept.
+    """
+    body = _parse_fragment(html)
+    _replace_cloudflare_emails(body)
+    out = _Paragraphs()
+    out.add_text(_source_text(body.text))
+    for child in body:
+        _walk(child, out, keep_together=False)
+    out.end_paragraph()
+    return out.done
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML fragment: its paragraphs joined by exactly one blank line."""
+    return "\n\n".join(html_to_paragraphs(html))
+
+
+def inline_text(html: str) -> str:
+    """Text of a short inline fragment (a name, a date, a title) on one line, spaces collapsed."""
+    text = " ".join(html_to_paragraphs(html)).replace("\n", " ")
+    return re.sub(f"[{_ASCII_SPACE}]+", " ", text).strip()
+
+
+class _Paragraphs:
+    """Collects lines of the paragraph being read and the paragraphs finished so far."""
+
+    def __init__(self) -> None:
+        self.done: list[str] = []
+        self.lines: list[str] = [""]
+
+    def add_text(self, text: str) -> None:
+        self.lines[-1] += text
+
+    def line_break(self) -> None:
+        self.lines.append("")
+
+    def soft_break(self) -> None:
+        """A block boundary inside a kept-together embed: a line break unless one is open."""
+        if self.lines[-1].strip():
+            self.lines.append("")
+
+    def end_paragraph(self) -> None:
+        chunk: list[str] = []
+        for raw in self.lines:
+            line = raw.strip(_ASCII_SPACE)
+            if line.strip():
+                chunk.append(line)
+            elif chunk:  # an empty line (two breaks in a row) ends the paragraph
+                self.done.append("\n".join(chunk))
+                chunk = []
+        if chunk:
+            self.done.append("\n".join(chunk))
+        self.lines = [""]
+
+
+def _walk(element: Element, out: _Paragraphs, *, keep_together: bool) -> None:
+    tag = element.tag
+    if isinstance(tag, str):  # comments and processing instructions have a function as tag
+        _walk_element(element, tag.lower(), out, keep_together=keep_together)
+    out.add_text(_source_text(element.tail))
+
+
+def _walk_element(element: Element, tag: str, out: _Paragraphs, *, keep_together: bool) -> None:
+    if tag in _SKIP_TAGS:
+        return
+    if tag == "br":
+        out.line_break()
+        return
+    if tag == "img":
+        if _EMOJI_IMAGE_CLASSES & set((element.get("class") or "").split()):
+            out.add_text(element.get("alt") or "")
+        return
+    block = tag in _BLOCK_TAGS
+    starts_unit = block and not keep_together and bool(
+        _KEEP_TOGETHER_CLASSES & set((element.get("class") or "").split()))
+    inner_together = keep_together or starts_unit
+    if block:
+        _block_boundary(out, keep_together=keep_together)
+    out.add_text(_source_text(element.text, preformatted=tag == "pre"))
+    for child in element:
+        _walk(child, out, keep_together=inner_together)
+    if block:
+        _block_boundary(out, keep_together=keep_together)
+
+
+def _block_boundary(out: _Paragraphs, *, keep_together: bool) -> None:
+    """A block starts or ends: a new paragraph, or inside a kept-together embed a new line."""
+    if keep_together:
+        out.soft_break()
+    else:
+        out.end_paragraph()
+
+
+def _source_text(text: str | None, *, preformatted: bool = False) -> str:
+    if not text:
+        return ""
+    if preformatted:
+        return text
+    return _SOURCE_NEWLINE.sub(" ", text)
+
+
+def _parse_fragment(html: str) -> Element:
+    """Parse a fragment into a `<body>` element (entities decoded by the parser)."""
+    document = lxml.html.document_fromstring(f"<html><body>{html}</body></html>")
+    return document.body
+
+
+def _replace_cloudflare_emails(root: Element) -> None:
+    for element in root.xpath(".//*[@data-cfemail]"):
+        try:
+            text = decode_cfemail(element.get("data-cfemail"))
+        except ValueError:
+            continue  # not Cloudflare's encoding after all: leave the placeholder text
+        _replace_with_text(element, text)
+
+
+def _replace_with_text(element: Element, text: str) -> None:
+    parent = element.getparent()
+    if parent is None:
+        return
+    joined = text + (element.tail or "")
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + joined
+    else:
+        parent.text = (parent.text or "") + joined
+    parent.remove(element)
+
+
+def inner_html(element: Element) -> str:
+    """The markup inside an lxml element (its text and children), without its own tags."""
+    parts = [escape(element.text, quote=False)] if element.text else []
+    parts += [lxml.html.tostring(child, encoding="unicode", with_tail=True) for child in element]
+    return "".join(parts)
