@@ -93,7 +93,7 @@ class LdvSpider(scrapy.Spider):
                     yield request
             return
         yield scrapy.Request(f"{self.site.base_url}/", callback=self.parse_listing_page,
-                             errback=self.on_error)
+                             errback=self.on_listing_error)
 
     # --- navigation -----------------------------------------------------------------------
 
@@ -150,7 +150,7 @@ class LdvSpider(scrapy.Spider):
             more = False
         if more and listing.next_url is not None:
             yield scrapy.Request(self.site.rebase(listing.next_url),
-                                 callback=self.parse_listing_page, errback=self.on_error)
+                                 callback=self.parse_listing_page, errback=self.on_listing_error)
         else:
             yield from self.after_listings()
 
@@ -226,8 +226,9 @@ class LdvSpider(scrapy.Spider):
             except PageStructureError as exc:
                 yield PageFailure(response.url, str(exc), response.status)
                 return
-            article = replace(article, url=self.site.article(response.url)[1]  # type: ignore[index]
-                              if self.site.article(response.url) else article.url)
+            found = self.site.article(response.url)
+            if found is not None:
+                article = replace(article, url=found[1])
             numbers = [n for link in links if (n := comment_page_number(link)) is not None]
             # Oldest-first themes link to pages 2..N; newest-first show page N at the URL.
             own = 1 if not numbers or min(numbers) > 1 else max(numbers) + 1
@@ -265,6 +266,11 @@ class LdvSpider(scrapy.Spider):
                                 first.article.url, declared, extracted)
             warnings = (f"heading says {declared}, extracted {extracted}",)
         return replace(first, comments=comments, warnings=warnings)
+
+    def on_listing_error(self, failure: Failure) -> Iterator[Any]:
+        """A lost listing page must not cost the rest of the run its later phases."""
+        yield from self.on_error(failure)
+        yield from self.after_listings()
 
     def on_error(self, failure: Failure) -> Iterator[PageFailure]:
         request = failure.request  # type: ignore[attr-defined]
