@@ -34,8 +34,10 @@ _MONTH = r"(?P<month>[a-z]+)\.?"
 _APOSTROPHE = "['\u2018\u2019\u02bc\u0060\u00b4\u2032]"
 # Hyphen-minus, U+2010..U+2015 (hyphen, figure/en/em dash, bar) and minus; a
 # bare run of spaces is accepted too so a lost dash does not lose the time.
-_SEPARATOR = r"(?:\s*[-,\u2010-\u2015\u2212]\s*|\s+)"
-_TIME = r"(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})\s*(?P<ampm>[ap])\.?\s*m\.?"
+# WordPress's own default formats join date and time with " at " (e.g. "1 June 2023 at 12:30").
+_SEPARATOR = r"(?:\s*[-,\u2010-\u2015\u2212]\s*|\s+at\s+|\s+)"
+# 12-hour with am/pm as LDV prints it, or the 24-hour clock of WordPress's defaults.
+_TIME = r"(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})(?:\s*(?P<ampm>[ap])\.?\s*m\.?)?"
 
 # PHP `jS M 'y - g:ia`, e.g. "4th Sep '15 - 9:45am"; a four-digit year is also taken.
 _COMMENT_DATE = re.compile(
@@ -133,12 +135,13 @@ def _wall_time(match: re.Match[str], text: str) -> datetime:
     if month is None:
         raise DateParseError(f"unknown month {match['month']!r} in date: {text!r}")
     hour = int(match["hour"])
-    # PHP `g` is a 12-hour clock hour 1-12; anything else is not a time.
-    if not 1 <= hour <= 12:
-        raise DateParseError(f"hour {hour} is not on a 12-hour clock in date: {text!r}")
-    hour %= 12
-    if match["ampm"].lower() == "p":
-        hour += 12
+    if match["ampm"] is not None:
+        # PHP `g` is a 12-hour clock hour 1-12; anything else is not a time.
+        if not 1 <= hour <= 12:
+            raise DateParseError(f"hour {hour} is not on a 12-hour clock in date: {text!r}")
+        hour %= 12
+        if match["ampm"].lower() == "p":
+            hour += 12
     try:
         return datetime(
             _expand_year(match["year"]), month, int(match["day"]), hour, int(match["minute"])
