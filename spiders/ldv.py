@@ -174,7 +174,7 @@ class LdvSpider(scrapy.Spider):
                 yield request
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
-        sitemaps = list(sitemap_urls_from_robots(response.text, base_url=response.url))
+        sitemaps = list(sitemap_urls_from_robots(response.body, base_url=response.url))
         if not sitemaps:
             sitemaps = [f"{self.site.base_url}/wp-sitemap.xml"]
         for url in sitemaps:
