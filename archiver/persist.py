@@ -9,6 +9,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from archiver.export import write_snapshot
 from archiver.items import PageFailure, Thread, Unchanged
 from archiver.schema import open_database
 from archiver.store import Store, utc_now
@@ -41,6 +42,9 @@ class StorePipeline:
         self.db_path: str = settings.get("ARCHIVER_DB")
         self.base_url: str = settings.get("ARCHIVER_BASE_URL")
         self.busy_timeout = settings.getfloat("ARCHIVER_BUSY_TIMEOUT")
+        self.exports_dir: str = settings.get("ARCHIVER_EXPORTS_DIR") or ""
+        self.exports_keep = settings.getint("ARCHIVER_EXPORTS_KEEP")
+        self.exports_gzip = settings.getbool("ARCHIVER_EXPORTS_GZIP")
         self.store: Store | None = None
         self.run_id: int | None = None
 
@@ -112,3 +116,8 @@ class StorePipeline:
             counts["count_mismatches"], counts["date_warnings"], counts["errors"],
         )
         self.store.db.close()
+        # A run that finished is worth a snapshot even if some pages failed: what it has is whole.
+        if reason == "finished" and self.exports_dir:
+            snapshot = write_snapshot(self.db_path, self.exports_dir, run_id=self.run_id,
+                                      keep=self.exports_keep, gzip=self.exports_gzip)
+            logger.info("snapshot written to %s", snapshot)

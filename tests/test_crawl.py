@@ -36,7 +36,7 @@ def day1(tmp_path_factory: pytest.TempPathFactory) -> tuple[sqlite_utils.Databas
 
     folder = tmp_path_factory.mktemp("day1")
     with serve(DAY1) as server:
-        result = run_crawl(server.base_url, folder / "archive.db")
+        result = run_crawl(server.base_url, folder / "archive.db", exports=folder / "exports")
         db = sqlite_utils.Database(folder / "archive.db")
         db.conn.execute("PRAGMA query_only = 1")
         # Keep the base URL for tests that compare stored URLs.
@@ -151,3 +151,13 @@ def test_second_crawl_and_alias_crawl_insert_nothing(tmp_path: Path, mirror: Mir
     after = {r["comment_id"]: r["content_hash"] for r in db["comments"].rows}
     assert after == before
     assert db["articles"].count == 12
+
+
+def test_finished_crawl_leaves_a_snapshot_matching_the_archive(
+        day1: tuple[sqlite_utils.Database, CrawlResult]) -> None:
+    db, _ = day1
+    exports = Path(db.conn.execute("PRAGMA database_list").fetchone()[2]).parent / "exports"
+    manifest = json.loads((exports / "latest" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["run_id"] == 1
+    rows = {entry["table"]: entry["rows"] for entry in manifest["files"].values()}
+    assert rows == {"articles": 12, "comments": db["comments"].count, "comment_versions": 0}

@@ -1,0 +1,1 @@
+"""Benchmarks run on demand (`python bench/run.py`); not part of the test suite."""
