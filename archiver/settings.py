@@ -25,6 +25,8 @@ ARCHIVER_EXPORTS_DIR = "exports"
 ARCHIVER_EXPORTS_KEEP = 5
 # Write snapshot files gzipped (.jsonl.gz).
 ARCHIVER_EXPORTS_GZIP = False
+# Longest pause between requests that a 429/5xx answer (or its Retry-After) can impose.
+ARCHIVER_MAX_BACKOFF = 300.0
 # Seconds a writer waits for a reader's lock before failing.
 ARCHIVER_BUSY_TIMEOUT = 30
 
@@ -48,6 +50,11 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Conditional requests use validators kept in the archive (archiver.conditional), not a disk cache.
 HTTPCACHE_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    # Beside RetryMiddleware (550): it sees every overload answer before a retry is queued.
+    "archiver.backoff.BackoffMiddleware": 560,
+}
 
 ITEM_PIPELINES = {
     # Clean names, bodies and times first: dedupe and store compare normalised values.
