@@ -1,4 +1,4 @@
-"""Build a realistic archive from the mirror's truth files through the real store, no crawl."""
+"""Realistic archives for tests: from the truth files through the store, or by real crawls."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ SCRIPT_COMMENT = 999001
 SCRIPT_ARTICLE = 62123
 SCRIPT_TEXT = "<script>alert(1)</script>"
 SCRIPT_BODY = f"Nice try: {SCRIPT_TEXT} should show as text."
+# Markup a hostile page could carry inside a comment; stored in body_html, never run.
+LIVE_SCRIPT = "<script>alert(2)</script>"
 
 # Fixed clocks, so two archives built from the same truth are identical.
 DAY1_AT = "2024-05-01T09:00:00Z"
@@ -43,6 +45,39 @@ def build_archive(path: Path) -> Path:
             store.finish_run(run_id, "ok", "finished", now, {})
     finally:
         db.close()
+    return path
+
+
+def crawl_archive(path: Path) -> Path:
+    """Crawl day 1 of the mirror, then day 2 with a full audit, into `path`.
+
+    Thread 62123 is served with one extra, hostile comment: its text names a script tag and
+    its HTML carries a live one, as a compromised page might.
+    """
+    from archiver.faults import FaultPlan
+    from archiver.mirror import serve
+    from tests.conftest import DAY1, DAY2, run_crawl
+
+    page_path = "/ed-davey-on-question-time-tonight-62123.html"
+    page = (DAY1 / page_path.lstrip("/")).read_text(encoding="utf-8")
+    hostile = (
+        f'<li id="comment-{SCRIPT_COMMENT}" class="comment even thread-even depth-1">'
+        '<div class="comment-wrap"><div class="comment-head"><span class="comment-author">'
+        'Mallory</span> <span class="comment-date"><a href="http://127.0.0.1:8000'
+        f'{page_path}#comment-{SCRIPT_COMMENT}">1st Jun \'19 - 12:00pm</a></span></div>'
+        '<div class="comment-text"><p>Nice try: &lt;script&gt;alert(1)&lt;/script&gt; should '
+        f'show as text.</p>{LIVE_SCRIPT}</div></div></li>\n</ul>')
+    last = page.rindex("</ul>", 0, page.index('id="respond"'))
+    page = page[:last] + hostile + page[last + len("</ul>"):]
+    page = page.replace(">3 Comments<", ">4 Comments<")
+    faults = FaultPlan.from_config({page_path: {"kind": "replace", "body": page}})
+    with serve(DAY1, faults=faults) as server:
+        for root, audit in ((DAY1, "0"), (DAY2, "50")):
+            server.set_root(root)
+            result = run_crawl(server.base_url, path,
+                               settings={"ARCHIVER_AUDIT_PER_RUN": audit})
+            if result.returncode != 0:
+                raise RuntimeError(f"crawl failed:\n{result.stderr[-3000:]}")
     return path
 
 
