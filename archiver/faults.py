@@ -34,7 +34,7 @@ _PARAMS: dict[str, frozenset[str]] = {
     "slow": frozenset({"seconds"}),
     "reset": frozenset(),
     "truncate": frozenset({"keep_bytes"}),
-    "encoding": frozenset({"declare", "charset"}),
+    "encoding": frozenset({"declare", "charset", "label"}),
     "huge": frozenset({"megabytes"}),
     "garbage": frozenset({"style", "size", "seed"}),
     "redirect_loop": frozenset({"to", "status"}),
@@ -51,6 +51,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "keep_bytes": (int, type(None)),
     "declare": (bool,),
     "charset": (str,),
+    "label": (str, type(None)),
     "megabytes": (int, float),
     "style": (str,),
     "size": (int,),
@@ -72,8 +73,9 @@ class Fault:
     - slow (seconds=5.0): sleep, then answer normally.
     - reset: close the connection with a TCP RST, no response.
     - truncate (keep_bytes=half): full Content-Length, part of the body, then close.
-    - encoding (declare=true, charset="windows-1252"): the page re-encoded in `charset`; the
-      header says so only if `declare`, else it is `text/html` with no charset. Markup is kept.
+    - encoding (declare=true, charset="windows-1252", label=charset): the page re-encoded in
+      `charset`; if `declare` the header names `label` (a lie when it differs from `charset`),
+      else it is `text/html` with no charset. Markup is kept.
     - huge (megabytes=20): the page padded to that many MiB.
     - garbage (style="bytes"|"markup", size=4096, seed=0): random bytes, or the page cut in
       half then broken tags, as `text/html; charset=UTF-8`.
@@ -92,6 +94,8 @@ class Fault:
     keep_bytes: int | None = None
     declare: bool = True
     charset: str = "windows-1252"
+    # encoding: the charset the Content-Type header names; None names the real one.
+    label: str | None = None
     megabytes: float = 20.0
     style: Literal["bytes", "markup"] = "bytes"
     size: int = 4096

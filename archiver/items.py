@@ -81,3 +81,10 @@ class Unchanged:
 
     article_id: int
     url: str
+
+
+@dataclass(frozen=True)
+class PageRead:
+    """A page read without failure this run; any failure recorded for its URL is resolved."""
+
+    url: str

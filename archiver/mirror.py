@@ -471,7 +471,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "encoding" and is_text(content_type):
             body = reencode(body, fault.charset)
             base = content_type.split(";", 1)[0]
-            content_type = f"{base}; charset={fault.charset}" if fault.declare else base
+            label = fault.label or fault.charset
+            content_type = f"{base}; charset={label}" if fault.declare else base
         elif fault is not None and fault.kind == "huge":
             body = pad(body, fault.megabytes)
         self._page(body, content_type, mtime, head=head, fault=fault)

@@ -10,7 +10,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from archiver.export import write_snapshot
-from archiver.items import PageFailure, Thread, Unchanged
+from archiver.items import PageFailure, PageRead, Thread, Unchanged
 from archiver.schema import open_database
 from archiver.store import Store, utc_now
 
@@ -69,6 +69,9 @@ class StorePipeline:
             self.store.record_failure(self.run_id, item.url, item.reason, item.http_status,
                                       item.attempts, utc_now())
             logger.error("failed %s: %s", item.url, item.reason)
+            return item
+        if isinstance(item, PageRead):
+            self.store.resolve_failures({item.url}, self.run_id, utc_now())
             return item
         if isinstance(item, Unchanged):
             self.store.mark_unchanged(item.article_id, item.url, self.run_id, utc_now())

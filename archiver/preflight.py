@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
@@ -11,6 +12,11 @@ from urllib.parse import urlsplit
 from scrapy.settings import BaseSettings
 
 MODES = ("auto", "backfill", "incremental")
+# The crawl's `-a` arguments; anything else is a typo that would otherwise be ignored.
+ARGUMENTS = ("mode", "urls")
+# A host name or IPv4 address (letters, digits, dots, hyphens), or a bracketed IPv6 address.
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 class ConfigError(Exception):
@@ -22,14 +28,25 @@ class ArchiveBusy(Exception):
 
 
 def check_settings(settings: BaseSettings, spider_args: dict[str, str]) -> None:
-    base = settings.get("ARCHIVER_BASE_URL", "")
-    parts = urlsplit(base)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-        raise ConfigError(
-            f"ARCHIVER_BASE_URL={base!r} is not a site root; use e.g. https://www.libdemvoice.org")
+    check_base_url(settings.get("ARCHIVER_BASE_URL", ""))
+    for alias in settings.getlist("ARCHIVER_ALIAS_HOSTS"):
+        if not _HOST.fullmatch(alias):
+            raise ConfigError(f"ARCHIVER_ALIAS_HOSTS: {alias!r} is not a bare host name, "
+                              "e.g. libdemvoice.org")
+    unknown = sorted(set(spider_args) - set(ARGUMENTS))
+    if unknown:
+        raise ConfigError(f"-a {unknown[0]}=… is not an argument of this crawl; use "
+                          f"{' or '.join(ARGUMENTS)}")
     mode = spider_args.get("mode", "auto")
     if mode not in MODES:
         raise ConfigError(f"mode={mode!r} is unknown; use one of {', '.join(MODES)}")
+    try:
+        busy = settings.getfloat("ARCHIVER_BUSY_TIMEOUT")
+    except ValueError:
+        raise ConfigError(f"ARCHIVER_BUSY_TIMEOUT={settings.get('ARCHIVER_BUSY_TIMEOUT')!r} "
+                          "must be a number of seconds") from None
+    if busy < 0:
+        raise ConfigError(f"ARCHIVER_BUSY_TIMEOUT={busy} must not be negative")
     for name in ("ARCHIVER_ACTIVE_DAYS", "ARCHIVER_AUDIT_PER_RUN", "ARCHIVER_EXPORTS_KEEP"):
         try:
             value = settings.getint(name)
@@ -42,9 +59,39 @@ def check_settings(settings: BaseSettings, spider_args: dict[str, str]) -> None:
         raise ConfigError(f"ARCHIVER_DB={str(db)!r} must name a file, e.g. archive.db")
     folder = db.parent if str(db.parent) else Path(".")
     if not folder.is_dir():
-        raise ConfigError(f"ARCHIVER_DB={str(db)!r}: folder {str(folder)!r} does not exist")
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise ConfigError(f"ARCHIVER_DB={str(db)!r}: folder {str(folder)!r} {problem}")
     if not os.access(folder, os.W_OK) or (db.exists() and not os.access(db, os.R_OK | os.W_OK)):
         raise ConfigError(f"ARCHIVER_DB={str(db)!r} is not readable and writable by this user")
+    if db.is_file() and db.stat().st_size:
+        with db.open("rb") as handle:
+            if handle.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
+                raise ConfigError(f"ARCHIVER_DB={str(db)!r} is not an SQLite database")
+    exports = settings.get("ARCHIVER_EXPORTS_DIR", "")
+    if exports and settings.getint("ARCHIVER_EXPORTS_KEEP") < 1:
+        raise ConfigError("ARCHIVER_EXPORTS_KEEP must be at least 1 while snapshots are on "
+                          "(ARCHIVER_EXPORTS_DIR is set)")
+    if exports and Path(exports).exists() and not Path(exports).is_dir():
+        raise ConfigError(f"ARCHIVER_EXPORTS_DIR={exports!r} is a file, not a folder")
+
+
+def check_base_url(base: str) -> None:
+    """A site root: http(s), a host name, an optional valid port, no path, query or fragment."""
+    hint = "use e.g. https://www.libdemvoice.org"
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"ARCHIVER_BASE_URL={base!r} is not a site root; {hint}")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ConfigError(f"ARCHIVER_BASE_URL={base!r} has an invalid port; {hint}") from None
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    if parts.username or parts.password or not _HOST.fullmatch(host):
+        raise ConfigError(f"ARCHIVER_BASE_URL={base!r} has no valid host name; {hint}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(f"ARCHIVER_BASE_URL={base!r} must be the site root, without a path, "
+                          f"query or fragment; {hint}")
 
 
 class RunLock:

@@ -52,8 +52,21 @@ TELNETCONSOLE_ENABLED = False
 HTTPCACHE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    # Before RedirectMiddleware (600) sees the 3xx: off-site and looping redirects are
+    # recorded as failures, where Scrapy's filters would drop them without a word.
+    "archiver.failures.RedirectGuard": 650,
+    # After HttpCompressionMiddleware (590) has unpacked the body, before MetaRefresh (580).
+    "archiver.encoding.EncodingMiddleware": 588,
+    # Then a page cut short is retried, never parsed as a whole thread.
+    "archiver.failures.CutShortGuard": 586,
     # Beside RetryMiddleware (550): it sees every overload answer before a retry is queued.
     "archiver.backoff.BackoffMiddleware": 560,
+}
+
+# A failed page is recorded, never dropped without a word (archiver.failures).
+SPIDER_MIDDLEWARES = {
+    # Nearest the spider, so it sees a callback's exception before any other middleware.
+    "archiver.failures.FailuresMiddleware": 950,
 }
 
 ITEM_PIPELINES = {

@@ -90,6 +90,18 @@ def _comment_row(comment: Comment, article_id: int) -> dict[str, Any]:
     }
 
 
+def proves_absence(thread: Thread) -> bool:
+    """Whether a stored comment missing from this page may be taken as removed.
+
+    Not when the page shows no comments and no heading saying there are none (comments
+    closed, a theme change, a broken page), nor when it shows fewer than its own heading.
+    """
+    declared = thread.article.comment_count_declared
+    if not thread.comments:
+        return declared == 0
+    return declared is None or len(thread.comments) >= declared
+
+
 class Store:
     """The archive's write and read operations; one instance per open database."""
 
@@ -133,7 +145,9 @@ class Store:
                     [thread.listed_count, thread.article.article_id],
                 )
             if thread.complete:
-                self._tombstone_missing(thread.article.article_id, seen, run_id, now, changes)
+                if proves_absence(thread):
+                    self._tombstone_missing(thread.article.article_id, seen, run_id, now,
+                                            changes)
                 self.db.execute(
                     "UPDATE articles SET last_verified_at = ? WHERE article_id = ?",
                     [now, thread.article.article_id],
@@ -275,6 +289,11 @@ class Store:
             "SELECT DISTINCT url FROM failures WHERE resolved_at IS NULL ORDER BY url")]
 
     # --- incremental state (read by the spider to decide what to fetch) -------------------
+
+    def backfill_finished(self) -> bool:
+        """Whether a backfill run ever reached its end (some pages may still have failed)."""
+        return self._one("SELECT 1 AS done FROM crawl_runs WHERE mode = 'backfill' AND "
+                         "finish_reason = 'finished' LIMIT 1") is not None
 
     def is_empty(self) -> bool:
         return self._one("SELECT 1 AS present FROM articles LIMIT 1") is None

@@ -32,6 +32,9 @@ _EMOJI_IMAGE_CLASSES = frozenset({"emoji", "wp-smiley"})
 # Source newlines (and the indentation around them) are formatting, i.e. one space in HTML.
 _SOURCE_NEWLINE = re.compile(r"[ \t\f\r]*[\r\n][ \t\f\r\n]*")
 _ASCII_SPACE = " \t\n\r\f\v"
+_ASCII_SPACE_RUN = re.compile(f"[{_ASCII_SPACE}]+")
+# Attribute names are case-insensitive in HTML; the parser lowercases them.
+_CFEMAIL_ATTRIBUTE = re.compile("data-cfemail", re.IGNORECASE)
 
 
 def decode_cfemail(encoded: str) -> str:
@@ -67,7 +70,8 @@ def html_to_paragraphs(html: str) -> list[str]:
     NBSP and double spaces inside the text are kept.
     """
     body = _parse_fragment(html)
-    _replace_cloudflare_emails(body)
+    if _CFEMAIL_ATTRIBUTE.search(html):  # most fragments have none: skip the tree search
+        _replace_cloudflare_emails(body)
     out = _Paragraphs()
     out.add_text(_source_text(body.text))
     for child in body:
@@ -84,7 +88,7 @@ def html_to_text(html: str) -> str:
 def inline_text(html: str) -> str:
     """Text of a short inline fragment (a name, a date, a title) on one line, spaces collapsed."""
     text = " ".join(html_to_paragraphs(html)).replace("\n", " ")
-    return re.sub(f"[{_ASCII_SPACE}]+", " ", text).strip()
+    return _ASCII_SPACE_RUN.sub(" ", text).strip()
 
 
 class _Paragraphs:

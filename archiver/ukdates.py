@@ -113,7 +113,11 @@ def parse_iso(text: str, *, not_before: datetime | None = None) -> datetime:
         raise DateParseError(f"not an ISO 8601 date-time: {text!r} ({exc})") from exc
     if parsed.tzinfo is None:
         return _localise(parsed, not_before)
-    return parsed.astimezone(LONDON)
+    try:
+        return parsed.astimezone(LONDON)
+    except OverflowError as exc:
+        # Year 1 or 9999 with an offset: an instant Python cannot place in UK time.
+        raise DateParseError(f"ISO 8601 date-time out of range: {text!r}") from exc
 
 
 def to_utc_iso(dt: datetime) -> str:

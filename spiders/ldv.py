@@ -11,11 +11,11 @@ from typing import Any
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from archiver.errors import PageStructureError
+from archiver.failures import FAILURE_URL_META, page_failure
 from archiver.items import Comment, PageFailure, Thread, Unchanged
 from archiver.schedule import active_since, refetch_reason
 from archiver.schema import open_database
@@ -71,7 +71,9 @@ class LdvSpider(scrapy.Spider):
         if spider.start_urls_arg:
             spider.mode = "urls"
         elif spider.requested_mode == "auto":
-            spider.mode = "backfill" if spider.store.is_empty() else "incremental"
+            # Until a backfill has run to its end (one killed part-way left threads unread
+            # that no listing walk may reach), auto means backfill.
+            spider.mode = "incremental" if spider.store.backfill_finished() else "backfill"
         now = datetime.now(UTC)
         spider.window_start = active_since(now, settings.getint("ARCHIVER_ACTIVE_DAYS"))
         spider.audit_per_run = settings.getint("ARCHIVER_AUDIT_PER_RUN")
@@ -250,7 +252,8 @@ class LdvSpider(scrapy.Spider):
             next_url, rest = pending[0], pending[1:]
             yield scrapy.Request(next_url, callback=self.parse_article, errback=self.on_error,
                                  cb_kwargs={"post_id": post_id, "listed_count": listed_count,
-                                            "pages": pages, "pending": rest, "first": first})
+                                            "pages": pages, "pending": rest, "first": first},
+                                 meta={FAILURE_URL_META: first.article.url})
             return
         yield self.finish_thread(first, pages)
 
@@ -273,16 +276,7 @@ class LdvSpider(scrapy.Spider):
         yield from self.after_listings()
 
     def on_error(self, failure: Failure) -> Iterator[PageFailure]:
-        request = failure.request  # type: ignore[attr-defined]
-        status = None
-        error = failure.value
-        if isinstance(error, HttpError):
-            status = error.response.status
-            reason = f"HTTP {status}"
-        else:
-            reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
-        attempts = request.meta.get("retry_times", 0) + 1
-        yield PageFailure(request.url, reason, status, attempts)
+        yield page_failure(failure)
 
 
 def header(response: Response, name: str) -> str | None:

@@ -507,16 +507,33 @@ def comment_page_links(selector: Selector, page_url: str) -> list[str]:
     return []
 
 
+# Only a link whose href names a comment page can lead to one, unless this page is a comment
+# page itself ("", "?x" and "#x" keep its path or query); `%` lets encoded query keys through.
+_MAY_NAME_COMMENT_PAGE = ("//a[contains(@href, 'comment-page-') or contains(@href, 'cpage')"
+                          " or contains(@href, '%')]")
+# Every selector in _COMMENT_NAV needs one of these: a cheap test before the union, which costs
+# a dozen scans of the whole page.
+_COMMENT_NAV_HINT = (
+    "boolean(//*[contains(@class, 'comment')"
+    " and (contains(@class, 'nav') or contains(@class, 'pagination'))]"
+    " | //*[starts-with(@id, 'comment-nav')]"
+    " | //*[@id = 'comments']"
+    "//*[contains(@class, 'navigation') or contains(@class, 'pagination')])")
+
+
 def _comment_pages_by_url(selector: Selector, page_url: str) -> list[str]:
     here = _without_fragment(page_url)
     article = _article_of_comment_page(page_url)
     found: list[str] = []
-    for link in selector.css("a[href]"):
+    links = (selector.css("a[href]") if _is_comment_page(here)
+             else selector.xpath(_MAY_NAME_COMMENT_PAGE))
+    for link in links:
+        url = _without_fragment(urljoin(page_url, link.attrib["href"]))
+        # The URL test first: it is cheap, and rules out almost every link on a page.
+        if not _is_comment_page(url) or _article_of_comment_page(url) != article:
+            continue
         # Permalinks and links in comment text say nothing about this page's navigation.
         if _is_foreign(link.root) or _inside_comment(link.root):
-            continue
-        url = _without_fragment(urljoin(page_url, link.attrib["href"]))
-        if not _is_comment_page(url) or _article_of_comment_page(url) != article:
             continue
         if url != here and url not in found:
             found.append(url)
@@ -526,6 +543,8 @@ def _comment_pages_by_url(selector: Selector, page_url: str) -> list[str]:
 def _comment_pages_in_nav(selector: Selector, page_url: str) -> list[str]:
     here = _without_fragment(page_url)
     found: list[str] = []
+    if selector.xpath(_COMMENT_NAV_HINT).get() != "1":  # parsel gives a boolean as "1"/"0"
+        return found
     for href in selector.css(", ".join(f"{nav} a::attr(href)" for nav in _COMMENT_NAV)).getall():
         url = _without_fragment(urljoin(page_url, href.strip()))
         if url != here and url not in found:
@@ -620,17 +639,22 @@ def parse_article(response: TextResponse) -> Article:
         raise PageStructureError(f"{response.url}: no WordPress post id; not an article page")
     scope = _article_scope(selector, post_id)
     published = _first(strategy(scope) for strategy in _PUBLISHED_RAW_STRATEGIES)
+    title = _first(strategy(selector, scope) for strategy in _TITLE_STRATEGIES) or ""
+    body = _article_body(scope)
+    if not title and not body:
+        # The id can come from the URL alone; junk served there must not become an article.
+        raise PageStructureError(f"{response.url}: no title and no text; not an article page")
     return Article(
         article_id=post_id,
         url=_first(strategy(selector) for strategy in _CANONICAL_STRATEGIES) or response.url,
-        title=_first(strategy(selector, scope) for strategy in _TITLE_STRATEGIES) or "",
+        title=title,
         author=_first(strategy(selector, scope) for strategy in _ARTICLE_AUTHOR_STRATEGIES),
         published_raw=published,
         published_datetime=_first(strategy(selector, scope)
                                   for strategy in _PUBLISHED_DATETIME_STRATEGIES),
         categories=tuple(_dedupe(_category_links(scope))),
         tags=tuple(_dedupe(_tag_links(scope))),
-        body=_article_body(scope),
+        body=body,
         comment_count_declared=parse_comment_count_heading(selector),
     )
 
@@ -676,7 +700,15 @@ _POST_ID_STRATEGIES: Sequence[Callable[[Selector, str], int | None]] = (
 
 def _article_scope(selector: Selector, post_id: int) -> Selector:
     """The post's own element, else the main content region, else the page."""
-    for css in (f"#post-{post_id}", f".post-{post_id}", "main", "[role='main']", "#content"):
+    # `#post-N` and `.post-N` as XPath with a variable: parsel keeps every distinct query
+    # compiled (up to 2,048), and one query per article would fill that cache for nothing.
+    own = (selector.xpath("descendant-or-self::*[@id = $name]", name=f"post-{post_id}")
+           or selector.xpath("descendant-or-self::*[@class and contains(concat(' ', "
+                             "normalize-space(@class), ' '), concat(' ', $name, ' '))]",
+                             name=f"post-{post_id}"))
+    if own:
+        return own[0]
+    for css in ("main", "[role='main']", "#content"):
         found = selector.css(css)
         if found:
             return found[0]
