@@ -47,6 +47,8 @@ DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
+# WordPress does not use meta refresh; following one could leave the site unchecked.
+METAREFRESH_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Conditional requests use validators kept in the archive (archiver.conditional), not a disk cache.
 HTTPCACHE_ENABLED = False

@@ -124,8 +124,18 @@ class LdvSpider(scrapy.Spider):
         )
 
     def parse_listing_page(self, response: Response) -> Iterator[Any]:
-        listing = parse_listing(response_selector(response), response.url)
+        try:
+            listing = parse_listing(response_selector(response), response.url)
+        except PageStructureError as exc:
+            yield PageFailure(response.url, str(exc), response.status)
+            yield from self.after_listings()
+            return
         self.crawler.stats.inc_value("archiver/listing_pages")
+        if not listing.teasers:
+            # WordPress answers 404 past its last page, so an empty listing is a broken one.
+            yield PageFailure(response.url, "listing page shows no articles", response.status)
+            yield from self.after_listings()
+            return
         wanted_on_page = 0
         for teaser in listing.teasers:
             found = self.site.article(teaser.url)

@@ -139,3 +139,26 @@ def assert_matches_truth(db: sqlite_utils.Database, day: str) -> None:
         for got, want in zip(stored, wanted, strict=True):
             assert (got["author"], got["posted_at"][:19]) == (want["author"], want["posted_local"])
             assert squash(got["body"]) == expected_body(want["body_paragraphs"])
+
+
+def test_broken_home_page_is_a_failure_and_the_run_goes_on(
+        day1_archive: tuple[MirrorServer, Path]) -> None:
+    from archiver.faults import FaultPlan
+
+    server, db_path = day1_archive
+    db = sqlite_utils.Database(db_path)
+    server.set_faults(FaultPlan.from_config({"/": {"kind": "garbage", "style": "bytes"}}))
+    broken = run_crawl(server.base_url, db_path, settings={"ARCHIVER_AUDIT_PER_RUN": "1"})
+    assert broken.returncode == 0, broken.stderr[-2000:]
+    failure = next(db["failures"].rows_where("run_id = 2"))
+    assert failure["url"] == f"{server.base_url}/"
+    assert failure["reason"] == "listing page shows no articles"
+    # The later phases still ran: the comments feed and the audit sweep.
+    paths = [r.path for r in server.requests]
+    assert "/comments/feed/" in paths and len(fetched_articles(server)) == 1
+    assert db["crawl_runs"].get(2)["status"] == "partial"
+
+    server.set_faults(None)
+    healed = run_crawl(server.base_url, db_path, settings={"ARCHIVER_AUDIT_PER_RUN": "0"})
+    assert healed.returncode == 0
+    assert db["failures"].get(failure["failure_id"])["resolved_in_run_id"] == 3
