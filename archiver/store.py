@@ -102,6 +102,15 @@ def proves_absence(thread: Thread) -> bool:
     return declared is None or len(thread.comments) >= declared
 
 
+# Columns a re-read refreshes from the page; body changes go through _replace_body.
+_REFRESHED = ("author", "author_url", "posted_at", "posted_at_utc", "posted_raw", "position",
+              "is_post_author")
+_REFRESH_SQL = (
+    "UPDATE comments SET " + ", ".join(f"{column} = ?" for column in _REFRESHED)
+    + ", removed_at = NULL, last_seen_at = ?, last_run_id = ? WHERE comment_id = ?"
+)
+
+
 class Store:
     """The archive's write and read operations; one instance per open database."""
 
@@ -188,13 +197,15 @@ class Store:
     def _write_comments(self, thread: Thread, run_id: int, now: str,
                         changes: ThreadChanges) -> set[int]:
         article_id = thread.article.article_id
-        table = self.db.table("comments")
+        rows = [_comment_row(comment, article_id) for comment in thread.comments]
+        stored = self._comments_by_id([row["comment_id"] for row in rows])
         seen: set[int] = set()
         foreign: list[int] = []
-        for comment in thread.comments:
-            row = _comment_row(comment, article_id)
+        new_rows: list[dict[str, Any]] = []
+        refreshed: list[list[Any]] = []
+        for comment, row in zip(thread.comments, rows, strict=True):
             comment_id = row["comment_id"]
-            existing = self._one("SELECT * FROM comments WHERE comment_id = ?", comment_id)
+            existing = stored.get(comment_id)
             if existing is not None and existing["article_id"] != article_id:
                 # A WordPress id is unique site-wide; another article claiming it is bad input.
                 foreign.append(comment_id)
@@ -203,24 +214,43 @@ class Store:
             changes.comments_seen += 1
             if existing is None:
                 changes.comments_new += 1
-                table.insert({**row, "has_wordpress_id": int(comment.comment_id is not None
-                                                             and comment_id > 0),
-                              "first_seen_at": now, "last_seen_at": now,
-                              "first_run_id": run_id, "last_run_id": run_id})
+                new_rows.append({**row, "has_wordpress_id": int(comment.comment_id is not None
+                                                                and comment_id > 0),
+                                 "first_seen_at": now, "last_seen_at": now,
+                                 "first_run_id": run_id, "last_run_id": run_id})
                 continue
-            update = {**row, "last_seen_at": now, "last_run_id": run_id}
             if existing["content_hash"] != row["content_hash"]:
                 changes.comments_edited += 1
-                self._keep_old_version(existing, run_id, now)
-                update["edited_at"] = now
-                update["edit_count"] = (existing["edit_count"] or 0) + 1
+                self._replace_body(existing, row, run_id, now)
             if existing["removed_at"] is not None:
                 changes.comments_restored += 1
-                update["removed_at"] = None
                 self._event(comment_id, article_id, run_id, "restored", now)
-            table.update(comment_id, update)
+            refreshed.append([row[column] for column in _REFRESHED] + [now, run_id, comment_id])
+        if new_rows:
+            self.db.table("comments").insert_all(new_rows)
+        if refreshed:
+            # One statement for every comment seen again: most re-reads change nothing else.
+            self.db.conn.executemany(_REFRESH_SQL, refreshed)
         changes.foreign_ids = tuple(foreign)
         return seen
+
+    def _comments_by_id(self, comment_ids: list[int]) -> dict[int, dict[str, Any]]:
+        found: dict[int, dict[str, Any]] = {}
+        for chunk in range(0, len(comment_ids), 500):
+            ids = comment_ids[chunk:chunk + 500]
+            marks = ",".join("?" * len(ids))
+            for row in self.db.query(
+                    f"SELECT * FROM comments WHERE comment_id IN ({marks})", ids):
+                found[row["comment_id"]] = row
+        return found
+
+    def _replace_body(self, existing: dict[str, Any], row: dict[str, Any], run_id: int,
+                      now: str) -> None:
+        self._keep_old_version(existing, run_id, now)
+        self.db.execute(
+            "UPDATE comments SET body = ?, body_html = ?, content_hash = ?, edited_at = ?, "
+            "edit_count = coalesce(edit_count, 0) + 1 WHERE comment_id = ?",
+            [row["body"], row["body_html"], row["content_hash"], now, existing["comment_id"]])
 
     def _keep_old_version(self, existing: dict[str, Any], run_id: int, now: str) -> None:
         self.db.table("comment_versions").insert({
