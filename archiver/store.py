@@ -360,9 +360,4 @@ class Store:
 
     def unknown_comment_ids(self, comment_ids: Iterable[int]) -> set[int]:
         wanted = set(comment_ids)
-        if not wanted:
-            return set()
-        marks = ",".join("?" * len(wanted))
-        known = {row["comment_id"] for row in self.db.query(
-            f"SELECT comment_id FROM comments WHERE comment_id IN ({marks})", list(wanted))}
-        return wanted - known
+        return wanted - self._comments_by_id(sorted(wanted)).keys()

@@ -102,10 +102,11 @@ class StoreHooks:
     """
 
     def __init__(self, pause: float, kill_at: int, fail_article: int) -> None:
+        from archiver import store as store_module
         from archiver.store import Store
 
         self.pause, self.kill_at, self.rows, self.inside = pause, kill_at, 0, False
-        write_thread, one = Store.write_thread, Store._one
+        write_thread, comment_row = Store.write_thread, store_module._comment_row
         hooks = self
 
         def hooked_write_thread(store: Any, *args: Any, **kwargs: Any) -> Any:
@@ -117,13 +118,14 @@ class StoreHooks:
             finally:
                 hooks.inside = False
 
-        def hooked_one(store: Any, *args: Any, **kwargs: Any) -> Any:
+        # Each comment's row is built inside the thread's open transaction.
+        def hooked_comment_row(*args: Any, **kwargs: Any) -> Any:
             if hooks.inside:
                 hooks.row()
-            return one(store, *args, **kwargs)
+            return comment_row(*args, **kwargs)
 
         Store.write_thread = hooked_write_thread  # type: ignore[method-assign]
-        Store._one = hooked_one  # type: ignore[method-assign]
+        store_module._comment_row = hooked_comment_row
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StoreHooks:

@@ -494,7 +494,7 @@ def test_huge_responses_are_capped_by_download_maxsize(first_run: Scenario) -> N
 SQL_CALLS = {"execute", "executescript", "executemany", "query"}
 # Statements built with interpolation, and why each is safe: only placeholders or an int.
 SAFE_INTERPOLATION = {
-    ("archiver/store.py", "unknown_comment_ids"),   # "?,?,…" placeholders only
+    ("archiver/store.py", "_comments_by_id"),       # "?,?,…" placeholders only
     ("archiver/schema.py", "open_database"),        # PRAGMA busy_timeout = int(...)
     ("archiver/export.py", "_write_table"),         # identifiers quoted by _quote
 }
