@@ -182,6 +182,8 @@ class LdvSpider(scrapy.Spider):
             if (request := self.article_request(url, reason="failed before")):
                 yield request
         for _, url in self.store.least_recently_verified(self.audit_per_run):
+            # Unconditional on purpose: a cache's Last-Modified may follow the post, not its
+            # comments, and the audit is the net that must not trust it.
             if (request := self.article_request(url, reason="audit")):
                 yield request
 

@@ -145,7 +145,8 @@ def _title_post_heading(selector: Selector, scope: Selector) -> str | None:
 
 def _title_document(selector: Selector, scope: Selector) -> str | None:
     """`<title>` minus the site name: the og:site_name part when known, else the last part."""
-    title = clean(inline_text(selector.css("title").get() or ""))
+    # The element's own text: html_to_text skips <title> as page chrome.
+    title = clean(" ".join(selector.css("title::text").getall()))
     if title is None:
         return None
     site = clean(selector.css("meta[property='og:site_name']::attr(content)").get())

@@ -440,3 +440,15 @@ def test_ldv_articles_have_no_comment_pages() -> None:
 def test_not_an_article_raises() -> None:
     with pytest.raises(PageStructureError):
         wordpress.parse_article(load_page("comment-policy/"))
+
+
+def test_document_title_is_the_last_fallback_for_a_title() -> None:
+    """A theme with no entry title, og:title or post heading still yields the <title>."""
+    from parsel import Selector
+
+    from spiders.wp_article import _title_document
+
+    page = Selector(text="<html><head><title>Tea &amp; cake | Liberal Democrat Voice</title>"
+                         "<meta property='og:site_name' content='Liberal Democrat Voice'>"
+                         "</head><body></body></html>")
+    assert _title_document(page, page) == "Tea & cake"
