@@ -300,7 +300,7 @@ def test_cli_reports_a_missing_archive_in_one_line(
     assert err.count("\n") == 1
 
 
-def test_export_streams_in_flat_memory_and_keeps_up(tmp_path: Path) -> None:
+def test_export_streams_in_flat_memory(tmp_path: Path) -> None:
     db_path = tmp_path / "big.db"
     open_database(str(db_path)).close()
     conn = sqlite3.connect(db_path)
@@ -315,11 +315,7 @@ def test_export_streams_in_flat_memory_and_keeps_up(tmp_path: Path) -> None:
             ((i, f"Author {i % 97}", body, f"<p>{body}</p>", now, now)
              for i in range(1, 20_001)))
     conn.close()
-    started = time.perf_counter()
-    write_snapshot(str(db_path), str(tmp_path / "speed"), run_id=None, keep=1)
-    elapsed = time.perf_counter() - started
-    # The target is 100,000 comments/s; a tenth of it still catches a per-row slow path.
-    assert 20_000 / elapsed > 10_000, f"{20_000 / elapsed:,.0f} comments/s"
+    # Speed is the benchmark's business (bench/run.py); this checks the export streams.
     tracemalloc.start()
     try:
         snapshot = write_snapshot(str(db_path), str(tmp_path / "memory"), run_id=None, keep=1)
