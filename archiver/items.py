@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -62,7 +62,6 @@ class Thread:
     listed_count: int | None = None
     # (url, ETag, Last-Modified) of the pages read, kept for conditional requests next time.
     validators: tuple[tuple[str, str | None, str | None], ...] = ()
-    warnings: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)

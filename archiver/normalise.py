@@ -92,8 +92,7 @@ def normalise_thread(thread: Thread) -> tuple[Thread, list[str]]:
             body=normalise_body(comment.body),
             posted_at=posted,
         ))
-    cleaned = replace(thread, article=article, comments=tuple(comments),
-                      warnings=thread.warnings + tuple(warnings))
+    cleaned = replace(thread, article=article, comments=tuple(comments))
     return cleaned, warnings
 
 

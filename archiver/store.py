@@ -45,7 +45,6 @@ class ArticleState:
     url: str
     published_at_utc: str | None
     comment_count_listed: int | None
-    comment_count_stored: int
     last_verified_at: str | None
 
 
@@ -325,23 +324,11 @@ class Store:
         return self._one("SELECT 1 AS done FROM crawl_runs WHERE mode = 'backfill' AND "
                          "finish_reason = 'finished' LIMIT 1") is not None
 
-    def is_empty(self) -> bool:
-        return self._one("SELECT 1 AS present FROM articles LIMIT 1") is None
-
     def article_state(self, article_id: int) -> ArticleState | None:
         row = self._one(
-            "SELECT a.article_id, a.url, a.published_at_utc, a.comment_count_listed, "
-            "a.last_verified_at, (SELECT count(*) FROM comments c WHERE c.article_id = "
-            "a.article_id AND c.removed_at IS NULL) AS stored FROM articles a "
-            "WHERE a.article_id = ?", article_id)
-        if row is None:
-            return None
-        return ArticleState(
-            article_id=row["article_id"], url=row["url"],
-            published_at_utc=row["published_at_utc"],
-            comment_count_listed=row["comment_count_listed"],
-            comment_count_stored=row["stored"], last_verified_at=row["last_verified_at"],
-        )
+            "SELECT article_id, url, published_at_utc, comment_count_listed, last_verified_at "
+            "FROM articles WHERE article_id = ?", article_id)
+        return ArticleState(**row) if row else None
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         row = self._one("SELECT etag, last_modified FROM http_validators WHERE url = ?", url)
