@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
 import lxml.html
+from lxml import etree
 
 # lxml ships no type information; its elements are plain `Any` to mypy.
 Element = Any
+Skip = Callable[[Element], bool]
 
 # Each of these starts and ends a paragraph (text directly inside one is a paragraph of its own).
 _BLOCK_TAGS = frozenset({
@@ -33,8 +37,7 @@ _EMOJI_IMAGE_CLASSES = frozenset({"emoji", "wp-smiley"})
 _SOURCE_NEWLINE = re.compile(r"[ \t\f\r]*[\r\n][ \t\f\r\n]*")
 _ASCII_SPACE = " \t\n\r\f\v"
 _ASCII_SPACE_RUN = re.compile(f"[{_ASCII_SPACE}]+")
-# Attribute names are case-insensitive in HTML; the parser lowercases them.
-_CFEMAIL_ATTRIBUTE = re.compile("data-cfemail", re.IGNORECASE)
+_HAS_CFEMAIL = etree.XPath("boolean(.//*[@data-cfemail])")
 
 
 def decode_cfemail(encoded: str) -> str:
@@ -69,13 +72,23 @@ def html_to_paragraphs(html: str) -> list[str]:
     Cloudflare e-mails decoded. Only ASCII whitespace at the ends of each line is stripped:
     NBSP and double spaces inside the text are kept.
     """
-    body = _parse_fragment(html)
-    if _CFEMAIL_ATTRIBUTE.search(html):  # most fragments have none: skip the tree search
-        _replace_cloudflare_emails(body)
+    return element_paragraphs(_parse_fragment(html))
+
+
+def element_paragraphs(element: Element, *, skip: Skip | None = None) -> list[str]:
+    """The paragraphs of what is inside an element of a parsed page (as `html_to_paragraphs`).
+
+    Reads the tree in place, so a page's parts need no serialising and reparsing; `skip`
+    leaves out the subtrees it accepts (their tails stay: they are the parent's text). The
+    element is never changed: one holding a Cloudflare e-mail is copied before decoding.
+    """
+    if _HAS_CFEMAIL(element):
+        element = copy.deepcopy(element)
+        _replace_cloudflare_emails(element)
     out = _Paragraphs()
-    out.add_text(_source_text(body.text))
-    for child in body:
-        _walk(child, out, keep_together=False)
+    out.add_text(_source_text(element.text))
+    for child in element:
+        _walk(child, out, keep_together=False, skip=skip)
     out.end_paragraph()
     return out.done
 
@@ -85,9 +98,23 @@ def html_to_text(html: str) -> str:
     return "\n\n".join(html_to_paragraphs(html))
 
 
+def element_text(element: Element, *, skip: Skip | None = None) -> str:
+    """Plain text of what is inside an element: `html_to_text` without the round trip."""
+    return "\n\n".join(element_paragraphs(element, skip=skip))
+
+
 def inline_text(html: str) -> str:
     """Text of a short inline fragment (a name, a date, a title) on one line, spaces collapsed."""
-    text = " ".join(html_to_paragraphs(html)).replace("\n", " ")
+    return _one_line(html_to_paragraphs(html))
+
+
+def element_inline_text(element: Element, *, skip: Skip | None = None) -> str:
+    """What is inside an element on one line, spaces collapsed: `inline_text` in place."""
+    return _one_line(element_paragraphs(element, skip=skip))
+
+
+def _one_line(paragraphs: list[str]) -> str:
+    text = " ".join(paragraphs).replace("\n", " ")
     return _ASCII_SPACE_RUN.sub(" ", text).strip()
 
 
@@ -123,14 +150,17 @@ class _Paragraphs:
         self.lines = [""]
 
 
-def _walk(element: Element, out: _Paragraphs, *, keep_together: bool) -> None:
+def _walk(element: Element, out: _Paragraphs, *, keep_together: bool,
+          skip: Skip | None) -> None:
     tag = element.tag
-    if isinstance(tag, str):  # comments and processing instructions have a function as tag
-        _walk_element(element, tag.lower(), out, keep_together=keep_together)
+    # Comments and processing instructions have a function as tag.
+    if isinstance(tag, str) and (skip is None or not skip(element)):
+        _walk_element(element, tag.lower(), out, keep_together=keep_together, skip=skip)
     out.add_text(_source_text(element.tail))
 
 
-def _walk_element(element: Element, tag: str, out: _Paragraphs, *, keep_together: bool) -> None:
+def _walk_element(element: Element, tag: str, out: _Paragraphs, *, keep_together: bool,
+                  skip: Skip | None) -> None:
     if tag in _SKIP_TAGS:
         return
     if tag == "br":
@@ -148,7 +178,7 @@ def _walk_element(element: Element, tag: str, out: _Paragraphs, *, keep_together
         _block_boundary(out, keep_together=keep_together)
     out.add_text(_source_text(element.text, preformatted=tag == "pre"))
     for child in element:
-        _walk(child, out, keep_together=inner_together)
+        _walk(child, out, keep_together=inner_together, skip=skip)
     if block:
         _block_boundary(out, keep_together=keep_together)
 

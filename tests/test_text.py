@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import lxml.html
 import pytest
 
 from archiver.text import (
     decode_cfemail,
     decode_cloudflare_emails,
+    element_inline_text,
+    element_text,
     html_to_paragraphs,
     html_to_text,
     inline_text,
+    inner_html,
 )
 
 NBSP = "\u00a0"
@@ -141,3 +147,35 @@ def test_decode_cloudflare_emails_returns_html_without_the_placeholders() -> Non
 )
 def test_inline_text(html: str, text: str) -> None:
     assert inline_text(html) == text
+
+
+def _element(html: str) -> Any:
+    return lxml.html.document_fromstring(f"<html><body><div id='x'>{html}</div></body></html>"
+                                         ).get_element_by_id("x")
+
+
+@pytest.mark.parametrize("html", [
+    "<p>One.</p>\n<p>Two <b>bold</b>.</p>",
+    "loose <i>text</i><blockquote><p>quoted<br>\nline</p></blockquote>tail",
+    '<blockquote class="twitter-tweet"><p>Tweet</p>&mdash; Name</blockquote>',
+    "<p>a</p><script>x()</script><!-- note --><p>b&nbsp; c</p>",
+])
+def test_element_text_reads_the_tree_as_html_to_text_reads_the_markup(html: str) -> None:
+    element = _element(html)
+    assert element_text(element) == html_to_text(inner_html(element))
+    assert element_inline_text(element) == inline_text(inner_html(element))
+
+
+def test_element_text_decodes_cloudflare_emails_without_changing_the_page() -> None:
+    element = _element('<p>Mail <a class="__cf_email__" data-cfemail="94c6f1fdf0d4e0fcf1f5fff1e7">'
+                       "[email&#160;protected]</a> now</p>")
+    before = lxml.html.tostring(element)
+    assert element_text(element) == "Mail Reid@theakes now"
+    assert lxml.html.tostring(element) == before
+
+
+def test_skipped_subtrees_leave_their_tails() -> None:
+    element = _element('<a href="/u">Jo <span class="badge">Editor</span> Grimond</a>')
+    link = element[0]
+    assert element_inline_text(link, skip=lambda e: e.get("class") == "badge") == "Jo Grimond"
+    assert element_inline_text(link) == "Jo Editor Grimond"
