@@ -54,6 +54,10 @@ def check_settings(settings: BaseSettings, spider_args: dict[str, str]) -> None:
             raise ConfigError(f"{name}={settings.get(name)!r} must be a whole number") from None
         if value < 0:
             raise ConfigError(f"{name}={value} must not be negative")
+    cycle = settings.get("ARCHIVER_AUDIT_CYCLE_RUNS")
+    if not str(cycle).strip().isdigit() or int(cycle) < 1:
+        raise ConfigError(f"ARCHIVER_AUDIT_CYCLE_RUNS={cycle!r} must be a whole number of runs, "
+                          "at least 1")
     db = Path(settings.get("ARCHIVER_DB", ""))
     if not str(db) or db.is_dir():
         raise ConfigError(f"ARCHIVER_DB={str(db)!r} must name a file, e.g. archive.db")

@@ -19,6 +19,8 @@ ARCHIVER_DB = "archive.db"
 ARCHIVER_ACTIVE_DAYS = 14
 # Least recently verified threads re-read per scheduled run, so old edits are found in time.
 ARCHIVER_AUDIT_PER_RUN = 20
+# ...but no more than one full audit cycle over this many runs needs (a small archive's share).
+ARCHIVER_AUDIT_CYCLE_RUNS = 100
 # Snapshot directory written after each successful run ("" disables snapshots).
 ARCHIVER_EXPORTS_DIR = "exports"
 # How many snapshots to keep.

@@ -334,6 +334,9 @@ class Store:
         row = self._one("SELECT etag, last_modified FROM http_validators WHERE url = ?", url)
         return (row["etag"], row["last_modified"]) if row else (None, None)
 
+    def article_count(self) -> int:
+        return self.db["articles"].count
+
     def least_recently_verified(self, limit: int) -> list[tuple[int, str]]:
         """Articles for the audit sweep: never-verified first, then the oldest check."""
         return [(row["article_id"], row["url"]) for row in self.db.query(

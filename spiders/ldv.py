@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -33,6 +34,13 @@ def comment_page_number(url: str) -> int | None:
     if match is None:
         return None
     return int(match[1] or match[2])
+
+
+def audit_size(articles: int, per_run: int, cycle_runs: int) -> int:
+    """Threads the audit re-reads this run: at most `per_run`, and no more than a full cycle
+    over `cycle_runs` runs needs, so a small archive's scheduled runs stay a small share of
+    a full crawl (20 re-reads would be 2 % of a 1,000-article site on their own)."""
+    return min(per_run, math.ceil(articles / cycle_runs))
 
 
 class LdvSpider(scrapy.Spider):
@@ -76,7 +84,9 @@ class LdvSpider(scrapy.Spider):
             spider.mode = "incremental" if spider.store.backfill_finished() else "backfill"
         now = datetime.now(UTC)
         spider.window_start = active_since(now, settings.getint("ARCHIVER_ACTIVE_DAYS"))
-        spider.audit_per_run = settings.getint("ARCHIVER_AUDIT_PER_RUN")
+        spider.audit_per_run = audit_size(spider.store.article_count(),
+                                          settings.getint("ARCHIVER_AUDIT_PER_RUN"),
+                                          settings.getint("ARCHIVER_AUDIT_CYCLE_RUNS"))
         return spider
 
     @property

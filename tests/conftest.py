@@ -29,6 +29,8 @@ FAST = {
     "RETRY_TIMES": "1",
     "DOWNLOAD_TIMEOUT": "5",
     "LOG_LEVEL": "INFO",
+    # The fixture site is far smaller than one audit cycle's share; tests set the audit size.
+    "ARCHIVER_AUDIT_CYCLE_RUNS": "1",
 }
 
 

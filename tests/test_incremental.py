@@ -10,6 +10,7 @@ import pytest
 import sqlite_utils
 
 from archiver.mirror import MirrorServer, serve
+from spiders.ldv import audit_size
 from tests.conftest import DAY1, DAY2, run_crawl, truth
 from tests.test_crawl import expected_body, squash
 
@@ -54,6 +55,27 @@ def test_unchanged_rerun_fetches_only_the_audit_sweep(
     assert run["requests"] == len(server.requests) == 5
     assert snapshot(db) == before
     assert "archiver run 2 ok (finished): 5 requests" in result.stderr
+
+
+@pytest.mark.parametrize(("articles", "per_run", "cycle_runs", "audited"), [
+    (78_000, 20, 100, 20),  # a big archive: the cap
+    (1_000, 20, 100, 10),   # a small one: a cycle's share
+    (1_001, 20, 100, 11),
+    (0, 20, 100, 0),
+    (500, 0, 100, 0),       # audit off
+])
+def test_audit_size_is_a_cycle_share_up_to_the_cap(articles: int, per_run: int,
+                                                   cycle_runs: int, audited: int) -> None:
+    assert audit_size(articles, per_run, cycle_runs) == audited
+
+
+def test_small_archive_audits_its_cycle_share(day1_archive: tuple[MirrorServer, Path]) -> None:
+    server, db_path = day1_archive
+    articles = sqlite_utils.Database(db_path)["articles"].count
+    result = run_crawl(server.base_url, db_path, settings={
+        "ARCHIVER_AUDIT_PER_RUN": "20", "ARCHIVER_AUDIT_CYCLE_RUNS": "4"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(fetched_articles(server)) == -(-articles // 4) < 20
 
 
 def test_active_window_uses_conditional_requests(day1_archive: tuple[MirrorServer, Path]) -> None:
