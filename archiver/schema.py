@@ -172,6 +172,27 @@ def m002_search(db: Database) -> None:
     db.table("articles").enable_fts(["title", "body"], create_triggers=True, tokenize="porter")
 
 
+@migrations()
+def m003_search_indexed_columns_only(db: Database) -> None:
+    # sqlite-utils' update triggers re-index a row on any UPDATE; every re-read rewrites
+    # bookkeeping columns (last_seen_at, last_verified_at) and unchanged values, which
+    # re-tokenised each article body and comment it saw. Only a changed indexed value needs it.
+    for table, columns in (("comments", ("author", "body")), ("articles", ("title", "body"))):
+        listed = ", ".join(f'"{column}"' for column in columns)
+        old = ", ".join(f'old."{column}"' for column in columns)
+        new = ", ".join(f'new."{column}"' for column in columns)
+        changed = " OR ".join(f'old."{column}" IS NOT new."{column}"' for column in columns)
+        db.executescript(f"""
+            DROP TRIGGER "{table}_au";
+            CREATE TRIGGER "{table}_au" AFTER UPDATE OF {listed} ON "{table}"
+            WHEN {changed} BEGIN
+              INSERT INTO "{table}_fts" ("{table}_fts", rowid, {listed})
+                VALUES('delete', old.rowid, {old});
+              INSERT INTO "{table}_fts" (rowid, {listed}) VALUES (new.rowid, {new});
+            END;
+        """)
+
+
 def open_database(path: str, *, busy_timeout: float = 30.0) -> Database:
     """Open (creating if needed) the archive in WAL mode with the schema applied."""
     db = Database(path)

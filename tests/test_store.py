@@ -108,3 +108,29 @@ def test_killed_run_is_marked_by_the_next(store: Store) -> None:
     second = store.begin_run("incremental", "x", "t1")
     assert store.db["crawl_runs"].get(first)["status"] == "killed"
     assert store.db["crawl_runs"].get(second)["status"] == "running"
+
+
+def _search(store: Store, table: str, query: str) -> list[int]:
+    return [row["rowid"] for row in store.db.query(
+        f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ? ORDER BY rowid", [query])]
+
+
+def test_search_follows_edits_and_re_reads_do_not_reindex(store: Store) -> None:
+    run = store.begin_run("backfill", "x", "t0")
+    store.write_thread(THREAD, run, "t1")
+    assert _search(store, "comments", "second") == [2]
+    changes_before = store.db.conn.total_changes
+    store.write_thread(THREAD, run, "t2")  # the same page again: only bookkeeping changes
+    store.mark_unchanged(7, ARTICLE.url, run, "t3")
+    # Each re-read touches each comment and the article row once (the page write also its
+    # validators); re-indexing would add FTS writes for every one of them.
+    rows_per_read = len(THREAD.comments) + 1
+    assert store.db.conn.total_changes - changes_before <= 2 * rows_per_read + 1
+    edited = replace(THREAD, comments=(THREAD.comments[0],
+                                       replace(THREAD.comments[1], body="Changed words.")))
+    store.write_thread(edited, run, "t4")
+    assert _search(store, "comments", "second") == []
+    assert _search(store, "comments", "changed") == [2]
+    store.write_thread(replace(edited, article=replace(ARTICLE, title="Renamed")), run, "t5")
+    assert _search(store, "articles", "renamed") == [7]
+    assert _search(store, "articles", "post") == []
