@@ -33,6 +33,14 @@ def utf8_evidence(body: bytes) -> tuple[int, int]:
     return valid, high - valid
 
 
+def _decodes_as_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def actual_encoding(body: bytes, claimed: str) -> str | None:
     """The encoding `body` is really in when `claimed` is wrong, else None.
 
@@ -45,6 +53,9 @@ def actual_encoding(body: bytes, claimed: str) -> str | None:
         name = codecs.lookup(claimed).name
     except LookupError:
         return None
+    if _decodes_as_utf8(body):
+        # The common case, settled by the C decoder: no byte outside a well-formed sequence.
+        return "utf-8" if name in _WESTERN and not body.isascii() else None
     valid, invalid = utf8_evidence(body)
     if name == "utf-8":
         if invalid <= valid:

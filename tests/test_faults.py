@@ -556,6 +556,7 @@ PAGE = ("<html><head><meta charset='utf-8'></head><body><p>\u201cQuoted\u201d \u
     (PAGE.encode("utf-8"), "iso-8859-1", "utf-8"),
     (PAGE.encode("cp1252"), "cp1252", None),
     (b"<html>plain ASCII</html>", "utf-8", None),
+    (b"<html>plain ASCII</html>", "cp1252", None),
     # A UTF-8 page with a little damage is still UTF-8: re-reading it would garble the rest.
     (PAGE.encode("utf-8") * 3 + b"\x92", "utf-8", None),
     # Bytes no charset explains are left to fail as a page.
