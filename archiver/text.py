@@ -82,7 +82,7 @@ def element_paragraphs(element: Element, *, skip: Skip | None = None) -> list[st
     leaves out the subtrees it accepts (their tails stay: they are the parent's text). The
     element is never changed: one holding a Cloudflare e-mail is copied before decoding.
     """
-    if _HAS_CFEMAIL(element):
+    if len(element) and _HAS_CFEMAIL(element):
         element = copy.deepcopy(element)
         _replace_cloudflare_emails(element)
     out = _Paragraphs()
@@ -137,6 +137,12 @@ class _Paragraphs:
             self.lines.append("")
 
     def end_paragraph(self) -> None:
+        if len(self.lines) == 1:  # most block boundaries: no line break inside
+            line = self.lines[0].strip(_ASCII_SPACE)
+            if line.strip():
+                self.done.append(line)
+            self.lines = [""]
+            return
         chunk: list[str] = []
         for raw in self.lines:
             line = raw.strip(_ASCII_SPACE)
@@ -194,7 +200,7 @@ def _block_boundary(out: _Paragraphs, *, keep_together: bool) -> None:
 def _source_text(text: str | None, *, preformatted: bool = False) -> str:
     if not text:
         return ""
-    if preformatted:
+    if preformatted or ("\n" not in text and "\r" not in text):
         return text
     return _SOURCE_NEWLINE.sub(" ", text)
 
