@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from parsel import Selector
 from scrapy.http import TextResponse
 
 from archiver.items import Article, Comment
-from archiver.text import inline_text
+from archiver.text import element_inline_text
 from spiders import wordpress
+from spiders.wp_post_id import post_id_url
+from spiders.wp_query import by_id, first_in_page, has_class, has_rel, xpath
+from spiders.wp_shared import Element, first
 
 # Badges after the commenter's name repeat it (`<span class="author-badge"
 # title="Editor">Caron Lindsay</span>`); the party-member badge is an image.
@@ -46,13 +48,12 @@ def parse_ldv_article(response: TextResponse) -> Article:
     `<time class="entry-date published" datetime>` (≥ 2020), or be bare text (2013-2019).
     Raises PageStructureError (from the generic parser) when the page is not an article.
     """
-    article = wordpress.parse_article(response)
-    # Order: the LDV byline, then the generic strategies' result.
-    return replace(
-        article,
-        author=_byline_author_link(response.selector) or article.author,
-        published_raw=_byline_date_text(response.selector) or article.published_raw,
-    )
+    byline = _byline(response.selector, response.url)
+    if byline is None:
+        return wordpress.parse_article(response)
+    # Order: the LDV byline, then the generic strategies.
+    return wordpress.parse_article(response, author=_byline_author_link(byline),
+                                   published_raw=_byline_date_text(byline))
 
 
 def parse_ldv_comments(selector: Selector, article_url: str) -> list[Comment]:
@@ -70,30 +71,28 @@ def chrome_leaks(text: str) -> tuple[str, ...]:
     return tuple(phrase for phrase in LDV_CHROME_PHRASES if phrase in text)
 
 
-def _byline(selector: Selector) -> Selector | None:
-    """The first `.entry-meta` (else `.entry-header`) holding a `rel=author` link.
-
-    The header's byline comes before the footer's "Read more by" in every era.
-    """
-    for meta in [*selector.css(".entry-meta"), *selector.css(".entry-header")]:
-        if meta.xpath(".//a[contains(concat(' ', normalize-space(@rel), ' '), ' author ')]"):
-            return meta
-    return None
+# The first `.entry-meta` (else `.entry-header`) holding a `rel=author` link. The header's
+# byline comes before the footer's "Read more by" in every era, in the post's element.
+_BYLINES = tuple(
+    first_in_page(f"{has_class(name)} and descendant::a[{has_rel('author')}]", name)
+    for name in ("entry-meta", "entry-header"))
+_AUTHOR_LINK = xpath(f"descendant::a[{has_rel('author')}][1]")
 
 
-def _byline_author_link(selector: Selector) -> str | None:
+def _byline(selector: Selector, url: str) -> Element | None:
+    page = selector.root
+    # LDV's permalinks carry the post id, and so name the post's element.
+    post_id = post_id_url(selector, url)
+    post = by_id(page, f"post-{post_id}") if post_id is not None else None
+    return first(sought.find(page, post) for sought in _BYLINES)
+
+
+def _byline_author_link(byline: Element) -> str | None:
     """`By <a rel="author">Name</a>`."""
-    byline = _byline(selector)
-    if byline is None:
-        return None
-    link = byline.xpath(".//a[contains(concat(' ', normalize-space(@rel), ' '), ' author ')]")
-    return inline_text(link[0].get()) or None
+    return element_inline_text(_AUTHOR_LINK(byline)[0]) or None
 
 
-def _byline_date_text(selector: Selector) -> str | None:
+def _byline_date_text(byline: Element) -> str | None:
     """The `D jS F Y - g:i a` date in the byline text, wherever the theme put it."""
-    byline = _byline(selector)
-    if byline is None:
-        return None
-    match = _BYLINE_DATE.search(inline_text(byline.get()))
+    match = _BYLINE_DATE.search(element_inline_text(byline))
     return match[0] if match else None

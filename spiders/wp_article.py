@@ -2,37 +2,53 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
-from urllib.parse import parse_qs, urlsplit
 
 from parsel import Selector
 from scrapy.http import TextResponse
 
 from archiver.errors import PageStructureError
 from archiver.items import Article
-from archiver.text import html_to_text, inline_text, inner_html
+from archiver.text import element_inline_text
+from spiders.wp_article_body import article_body
 from spiders.wp_comment_count import parse_comment_count_heading
-from spiders.wp_shared import COMMENT_PAGE, POST_ELEMENT_ID, class_tokens, clean, first, without
+from spiders.wp_post_id import find_post_id
+from spiders.wp_query import (
+    by_id,
+    css,
+    first_result,
+    has_class,
+    has_mark,
+    has_rel,
+    head_first,
+    xpath,
+)
+from spiders.wp_shared import Element, class_tokens, clean, first
 
 
-def parse_article(response: TextResponse) -> Article:
+def parse_article(response: TextResponse, *, author: str | None = None,
+                  published_raw: str | None = None) -> Article:
     """The article's own fields, read with generic WordPress strategies.
 
     Page: a single post, e.g. https://www.libdemvoice.org/<slug>-47108.html. Shape:
     `body.postid-N`, `article#post-N` (or `div#post-N`) with `.entry-title`, a byline,
     `.entry-content`, `rel="category tag"` and `rel="tag"` links; block themes use
     `.wp-block-post-title`, `.wp-block-post-content`, `.taxonomy-category`.
+    `author` and `published_raw` are what a site's own strategies found (LDV's byline):
+    they come first, and the generic strategies run for what they left None.
     Raises PageStructureError when the page has no post id (not an article page).
     """
     selector = response.selector
-    post_id = first(strategy(selector, response.url) for strategy in _POST_ID_STRATEGIES)
+    post_id = find_post_id(selector, response.url)
     if post_id is None:
         raise PageStructureError(f"{response.url}: no WordPress post id; not an article page")
-    scope = _article_scope(selector, post_id)
-    published = first(strategy(scope) for strategy in _PUBLISHED_RAW_STRATEGIES)
+    scope = _article_scope(selector.root, post_id)
+    if published_raw is None:
+        published_raw = first(strategy(scope) for strategy in _PUBLISHED_RAW_STRATEGIES)
+    if author is None:
+        author = first(strategy(selector, scope) for strategy in _ARTICLE_AUTHOR_STRATEGIES)
     title = first(strategy(selector, scope) for strategy in _TITLE_STRATEGIES) or ""
-    body = _article_body(scope)
+    body = article_body(scope)
     if not title and not body:
         # The id can come from the URL alone; junk served there must not become an article.
         raise PageStructureError(f"{response.url}: no title and no text; not an article page")
@@ -40,8 +56,8 @@ def parse_article(response: TextResponse) -> Article:
         article_id=post_id,
         url=first(strategy(selector) for strategy in _CANONICAL_STRATEGIES) or response.url,
         title=title,
-        author=first(strategy(selector, scope) for strategy in _ARTICLE_AUTHOR_STRATEGIES),
-        published_raw=published,
+        author=author,
+        published_raw=published_raw,
         published_datetime=first(strategy(selector, scope)
                                   for strategy in _PUBLISHED_DATETIME_STRATEGIES),
         categories=tuple(_dedupe(_category_links(scope))),
@@ -51,105 +67,88 @@ def parse_article(response: TextResponse) -> Article:
     )
 
 
-# Post id strategies, in order. `postid-N` and the comment form are specific to single-post
-# pages; `#post-N` also appears on listings, so it only counts around full content.
-def _post_id_body_class(selector: Selector, url: str) -> int | None:
-    """`<body class="… single postid-N …">`."""
-    for token in (selector.css("body::attr(class)").get() or "").split():
-        if token.startswith("postid-") and token[7:].isdigit():
-            return int(token[7:])
-    return None
+# `.post-N` with the name as a variable: one compiled query serves every article.
+_POST_CLASS = xpath("descendant-or-self::*[@class and contains(concat(' ', "
+                    "normalize-space(@class), ' '), concat(' ', $name, ' '))][1]")
+_MAIN_REGIONS = (css("main"), css("[role='main']"), css("#content"))
 
 
-def _post_id_comment_form(selector: Selector, url: str) -> int | None:
-    """The comment form's hidden `comment_post_ID` input."""
-    value = selector.css("input[name='comment_post_ID']::attr(value)").get()
-    return int(value) if value and value.strip().isdigit() else None
+def _article_scope(page: Element, post_id: int) -> Element:
+    """The post's own element (`#post-N`, `.post-N`), else the main content region, else the
+    page."""
+    name = f"post-{post_id}"
+    own = by_id(page, name)
+    if own is None:
+        own = first_result(_POST_CLASS, page, name=name)
+    if own is not None:
+        return own
+    for query in _MAIN_REGIONS:
+        region = first_result(query, page)
+        if region is not None:
+            return region
+    return page
 
 
-def _post_id_post_element(selector: Selector, url: str) -> int | None:
-    """`article#post-N` / `div#post-N` holding the full `.entry-content` (not a teaser)."""
-    for element in selector.css("[id^='post-']"):
-        match = POST_ELEMENT_ID.match(element.attrib.get("id", ""))
-        if match and element.css(".entry-content, .wp-block-post-content"):
-            return int(match[1])
-    return None
-
-
-def post_id_url(selector: Selector, url: str) -> int | None:
-    """The URL: `…-N.html` permalinks, or `?p=N`."""
-    parts = urlsplit(url)
-    match = re.search(r"-(\d+)\.html?$", COMMENT_PAGE.sub("", parts.path).rstrip("/"))
-    if match:
-        return int(match[1])
-    p = parse_qs(parts.query).get("p", [""])[0]
-    return int(p) if p.isdigit() else None
-
-
-_POST_ID_STRATEGIES: Sequence[Callable[[Selector, str], int | None]] = (
-    _post_id_body_class, _post_id_comment_form, _post_id_post_element, post_id_url)
-
-
-def _article_scope(selector: Selector, post_id: int) -> Selector:
-    """The post's own element, else the main content region, else the page."""
-    # `#post-N` and `.post-N` as XPath with a variable: parsel keeps every distinct query
-    # compiled (up to 2,048), and one query per article would fill that cache for nothing.
-    own = (selector.xpath("descendant-or-self::*[@id = $name]", name=f"post-{post_id}")
-           or selector.xpath("descendant-or-self::*[@class and contains(concat(' ', "
-                             "normalize-space(@class), ' '), concat(' ', $name, ' '))]",
-                             name=f"post-{post_id}"))
-    if own:
-        return own[0]
-    for css in ("main", "[role='main']", "#content"):
-        found = selector.css(css)
-        if found:
-            return found[0]
-    return selector
+_CANONICAL_LINK = head_first("link[rel='canonical']::attr(href)")
+_OG_URL = head_first("meta[property='og:url']::attr(content)")
 
 
 def _canonical_link(selector: Selector) -> str | None:
-    return clean(selector.css("link[rel='canonical']::attr(href)").get())
+    return clean(_CANONICAL_LINK.find(selector.root))
 
 
 def _og_url(selector: Selector) -> str | None:
-    return clean(selector.css("meta[property='og:url']::attr(content)").get())
+    return clean(_OG_URL.find(selector.root))
 
 
 _CANONICAL_STRATEGIES: Sequence[Callable[[Selector], str | None]] = (_canonical_link, _og_url)
 
+_H1_ENTRY_TITLE = xpath(f"descendant-or-self::h1[{has_class('entry-title')}][1]")
+_ENTRY_TITLE = xpath(f"descendant-or-self::*[{has_class('entry-title')}][1]")
+_BLOCK_TITLE = xpath(f"descendant-or-self::*[{has_class('wp-block-post-title')}][1]")
+_OG_TITLE = head_first("meta[property='og:title']::attr(content)")
+_POST_HEADINGS = css("h1, h2")
+_TITLE_TEXTS = css("title::text")
+_SITE_NAME = head_first("meta[property='og:site_name']::attr(content)")
 
-def _title_entry_title(selector: Selector, scope: Selector) -> str | None:
+
+def _title_entry_title(selector: Selector, scope: Element) -> str | None:
     """`.entry-title` in the post (an `h1` on single pages), else on the page."""
-    found = scope.css("h1.entry-title") or scope.css(".entry-title") or selector.css(
-        "h1.entry-title")
-    return clean(inline_text(found[0].get())) if found else None
+    found = first_result(_H1_ENTRY_TITLE, scope)
+    if found is None:
+        found = first_result(_ENTRY_TITLE, scope)
+    if found is None:
+        found = first_result(_H1_ENTRY_TITLE, selector.root)
+    return clean(element_inline_text(found)) if found is not None else None
 
 
-def _title_block_theme(selector: Selector, scope: Selector) -> str | None:
-    found = scope.css(".wp-block-post-title") or selector.css(".wp-block-post-title")
-    return clean(inline_text(found[0].get())) if found else None
+def _title_block_theme(selector: Selector, scope: Element) -> str | None:
+    found = first_result(_BLOCK_TITLE, scope)
+    if found is None:
+        found = first_result(_BLOCK_TITLE, selector.root)
+    return clean(element_inline_text(found)) if found is not None else None
 
 
-def _title_og(selector: Selector, scope: Selector) -> str | None:
-    return clean(selector.css("meta[property='og:title']::attr(content)").get())
+def _title_og(selector: Selector, scope: Element) -> str | None:
+    return clean(_OG_TITLE.find(selector.root))
 
 
-def _title_post_heading(selector: Selector, scope: Selector) -> str | None:
+def _title_post_heading(selector: Selector, scope: Element) -> str | None:
     """Old themes (Kubrick): the first `h1`/`h2` inside the post element `#post-N`."""
-    if scope.attrib.get("id", "").startswith("post-"):
-        found = scope.css("h1, h2")
-        if found:
-            return clean(inline_text(found[0].get()))
+    if (scope.get("id") or "").startswith("post-"):
+        found = first_result(_POST_HEADINGS, scope)
+        if found is not None:
+            return clean(element_inline_text(found))
     return None
 
 
-def _title_document(selector: Selector, scope: Selector) -> str | None:
+def _title_document(selector: Selector, scope: Element) -> str | None:
     """`<title>` minus the site name: the og:site_name part when known, else the last part."""
     # The element's own text: html_to_text skips <title> as page chrome.
-    title = clean(" ".join(selector.css("title::text").getall()))
+    title = clean(" ".join(_TITLE_TEXTS(selector.root)))
     if title is None:
         return None
-    site = clean(selector.css("meta[property='og:site_name']::attr(content)").get())
+    site = clean(_SITE_NAME.find(selector.root))
     for separator in (" | ", " \u2013 ", " \u2014 ", " - ", " \u00bb ", " :: "):
         parts = title.split(separator)
         if len(parts) < 2:
@@ -163,111 +162,114 @@ def _title_document(selector: Selector, scope: Selector) -> str | None:
     return title
 
 
-_TITLE_STRATEGIES: Sequence[Callable[[Selector, Selector], str | None]] = (
+_TITLE_STRATEGIES: Sequence[Callable[[Selector, Element], str | None]] = (
     _title_entry_title, _title_block_theme, _title_og, _title_post_heading, _title_document)
 
+_AUTHOR_LINKS = xpath(f"descendant::a[{has_rel('author')}]")
+_AUTHOR_NAMES = css(".author.vcard .fn, .author.vcard, .byline .author, "
+                    ".wp-block-post-author-name, .wp-block-post-author__name")
+_AUTHOR_META = head_first("meta[name='author']::attr(content)")
 
-def _author_rel_author(selector: Selector, scope: Selector) -> str | None:
+
+def _author_rel_author(selector: Selector, scope: Element) -> str | None:
     """The byline's `a[rel~=author]` in the post."""
-    for link in scope.xpath(".//a[contains(concat(' ', normalize-space(@rel), ' '), ' author ')]"):
-        name = clean(inline_text(link.get()))
-        if name:
-            return name
-    return None
+    return _first_text(_AUTHOR_LINKS(scope))
 
 
-def _author_vcard(selector: Selector, scope: Selector) -> str | None:
+def _author_vcard(selector: Selector, scope: Element) -> str | None:
     """`.byline .author`, `.author.vcard`, block themes' `.wp-block-post-author-name`."""
-    for item in scope.css(".author.vcard .fn, .author.vcard, .byline .author, "
-                          ".wp-block-post-author-name, .wp-block-post-author__name"):
-        name = clean(inline_text(item.get()))
-        if name:
-            return name
-    return None
+    return _first_text(_AUTHOR_NAMES(scope))
 
 
-def _author_meta(selector: Selector, scope: Selector) -> str | None:
-    return clean(selector.css("meta[name='author']::attr(content)").get())
+def _author_meta(selector: Selector, scope: Element) -> str | None:
+    return clean(_AUTHOR_META.find(selector.root))
 
 
-_ARTICLE_AUTHOR_STRATEGIES: Sequence[Callable[[Selector, Selector], str | None]] = (
+_ARTICLE_AUTHOR_STRATEGIES: Sequence[Callable[[Selector, Element], str | None]] = (
     _author_rel_author, _author_vcard, _author_meta)
 
+_TIME_ELEMENTS = css("time.published, time.entry-date, .wp-block-post-date time")
+# Each `time` query is a union of three scans of the post; a post without a `time` (LDV's
+# 2013-2019 bylines, Twenty Ten) needs none.
+_HAS_TIME = xpath("boolean(descendant-or-self::time)")
+_DATE_ELEMENTS = css(".entry-date, .posted-on")
 
-def _published_time_text(scope: Selector) -> str | None:
+
+def _published_time_text(scope: Element) -> str | None:
     """Visible text of the post's `<time class="entry-date|published">` or block post date."""
-    for item in scope.css("time.published, time.entry-date, .wp-block-post-date time"):
-        text = clean(inline_text(item.get()))
-        if text:
-            return text
-    return None
+    return _first_text(_TIME_ELEMENTS(scope)) if _HAS_TIME(scope) else None
 
 
-def _published_entry_date(scope: Selector) -> str | None:
+def _published_entry_date(scope: Element) -> str | None:
     """Text of an `.entry-date` that is not a `<time>` (Twenty Ten's `span.entry-date`)."""
-    for item in scope.css(".entry-date, .posted-on"):
-        text = clean(inline_text(item.get()))
-        if text:
-            return text
-    return None
+    return _first_text(_DATE_ELEMENTS(scope))
 
 
-_PUBLISHED_RAW_STRATEGIES: Sequence[Callable[[Selector], str | None]] = (
+_PUBLISHED_RAW_STRATEGIES: Sequence[Callable[[Element], str | None]] = (
     _published_time_text, _published_entry_date)
 
-
-def _published_time_datetime(selector: Selector, scope: Selector) -> str | None:
-    return clean(scope.css("time.published::attr(datetime), time.entry-date::attr(datetime), "
-                            ".wp-block-post-date time::attr(datetime)").get())
-
-
-def _published_meta(selector: Selector, scope: Selector) -> str | None:
-    return clean(selector.css("meta[property='article:published_time']::attr(content)").get())
+_TIME_DATETIMES = css("time.published::attr(datetime), time.entry-date::attr(datetime), "
+                      ".wp-block-post-date time::attr(datetime)")
+_PUBLISHED_META = head_first("meta[property='article:published_time']::attr(content)")
 
 
-_PUBLISHED_DATETIME_STRATEGIES: Sequence[Callable[[Selector, Selector], str | None]] = (
+def _published_time_datetime(selector: Selector, scope: Element) -> str | None:
+    return clean(first_result(_TIME_DATETIMES, scope)) if _HAS_TIME(scope) else None
+
+
+def _published_meta(selector: Selector, scope: Element) -> str | None:
+    return clean(_PUBLISHED_META.find(selector.root))
+
+
+_PUBLISHED_DATETIME_STRATEGIES: Sequence[Callable[[Selector, Element], str | None]] = (
     _published_time_datetime, _published_meta)
 
+_CATEGORY_LINKS = (xpath(f"descendant::a[{has_rel('category')}]"),
+                   css(".taxonomy-category a"), css(".cat-links a"))
+_TAG_LINKS = xpath(f"descendant::a[{has_rel('tag')}]")
 
-def _category_links(scope: Selector) -> list[str]:
+
+def _category_links(scope: Element) -> list[str]:
     """`rel="category tag"` links, else block themes' `.taxonomy-category`, else `.cat-links`."""
-    for found in (
-        scope.xpath(".//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]"),
-        scope.css(".taxonomy-category a"),
-        scope.css(".cat-links a"),
-    ):
-        names = [name for item in found if (name := clean(inline_text(item.get())))]
+    for query in _CATEGORY_LINKS:
+        names = [name for item in query(scope) if (name := clean(element_inline_text(item)))]
         if names:
             return names
     return []
 
 
-def _tag_links(scope: Selector) -> list[str]:
+def _tag_links(scope: Element) -> list[str]:
     """`rel="tag"` links that are not category links (block themes mark both rel=tag)."""
     names = []
-    for item in scope.xpath(".//a[contains(concat(' ', normalize-space(@rel), ' '), ' tag ')]"):
-        rel = (item.attrib.get("rel") or "").split()
-        in_categories = any(class_tokens(a) & {"taxonomy-category", "cat-links"}
-                            for a in item.root.iterancestors())
-        if "category" in rel or in_categories:
+    lists_near = has_mark(_CLASSES_AROUND(scope), _CATEGORY_LISTS)
+    for item in _TAG_LINKS(scope):
+        rel = (item.get("rel") or "").split()
+        if "category" in rel or (lists_near and _in_category_list(item)):
             continue
-        name = clean(inline_text(item.get()))
+        name = clean(element_inline_text(item))
         if name:
             names.append(name)
     return names
 
 
-def _article_body(scope: Selector) -> str:
-    """Text of `.entry-content` (block themes `.wp-block-post-content`, old themes `.entry`)
-    minus the author bio box and other non-article furniture."""
-    for css in (".entry-content", ".wp-block-post-content", ".post-content", ".entry"):
-        found = scope.css(css)
-        if found:
-            cleaned = without(found[0], (
-                ".author-bio", ".author-info", ".sharedaddy", ".jp-relatedposts",
-                ".wp-block-comments", "#comments", "script", "style"))
-            return html_to_text(inner_html(cleaned.root))
-    return ""
+_CATEGORY_LISTS = frozenset({"taxonomy-category", "cat-links"})
+# The classes of the post, its ancestors and its descendants in one string: when no category
+# list class is in it, no link needs its ancestors looked at.
+_CLASSES_AROUND = xpath(
+    "concat(str:concat(ancestor-or-self::*/@class), ' ', str:concat(descendant::*/@class))")
+
+
+def _in_category_list(link: Element) -> bool:
+    return any(class_tokens(ancestor) & _CATEGORY_LISTS for ancestor in link.iterancestors())
+
+
+def _first_text(elements: Iterable[Element]) -> str | None:
+    """The first non-empty one-line text of `elements`."""
+    for element in elements:
+        text = clean(element_inline_text(element))
+        if text:
+            return text
+    return None
 
 
 def _dedupe(items: Iterable[str]) -> list[str]:

@@ -6,8 +6,9 @@ import re
 
 from parsel import Selector
 
-from archiver.text import inline_text
-from spiders.wp_shared import is_foreign
+from archiver.text import element_inline_text
+from spiders.wp_query import by_id, css, first_in_page, has_class, xpath
+from spiders.wp_shared import Element, first, is_foreign
 
 _COUNT_WORDS = {"no": 0, "zero": 0, "one": 1}
 # "38 Comments", "One Comment", "No Comments", "3 Responses to “X”", "2 thoughts on “X”".
@@ -28,30 +29,48 @@ def parse_comment_count_heading(selector: Selector) -> int | None:
     `h2.wp-block-comments-title` "2 responses to “X”" (block themes), Kubrick's
     `h3#comments` "3 Responses to “X”". "No Comments" is 0; no heading at all is None.
     """
-    for strategy in (_heading_by_class, _heading_in_comments, _heading_is_comments):
-        for text in strategy(selector):
-            count = parse_count_text(text)
-            if count is not None:
-                return count
-    return None
+    page = selector.root
+    return first(strategy(page) for strategy in
+                 (_count_by_class, _count_in_comments, _count_is_comments))
 
 
-def _heading_by_class(selector: Selector) -> list[str]:
+_TITLE = (f"@id = 'comments-title' or (contains(@class, 'comments-title') and "
+          f"({has_class('comments-title')} or {has_class('wp-block-comments-title')}))")
+_TITLES = xpath(f"/descendant::*[{_TITLE}]")
+# Themes put the title atop `#comments`: the element itself or one of its children.
+_FIRST_TITLE = first_in_page(_TITLE, "comments-title", near="self::* | *")
+# `#comments h2, #comments h3, #comments h4, .wp-block-comments h2, .wp-block-comments h3`,
+# from the few headings up rather than from every element down.
+_IN_BLOCK = f"ancestor::*[@id = 'comments' or {has_class('wp-block-comments')}]"
+_HEADINGS_IN_COMMENTS = xpath(f"/descendant::h2[{_IN_BLOCK}] | /descendant::h3[{_IN_BLOCK}]"
+                              " | /descendant::h4[ancestor::*[@id = 'comments']]")
+_HEADINGS_IS_COMMENTS = css("h2#comments, h3#comments")
+
+
+def _count_by_class(page: Element) -> int | None:
     """Title classes the walkers' themes use: `#comments-title`, `.comments-title`, …"""
-    found = selector.css("#comments-title, .comments-title, .wp-block-comments-title")
-    return [inline_text(item.get()) for item in found]
+    # The first title is the heading on every theme we know; the rest only when it is not.
+    title = _FIRST_TITLE.find(page, by_id(page, "comments"))
+    if title is None:
+        return None
+    count = _count_of(title)
+    if count is not None:
+        return count
+    return first(_count_of(item) for item in _TITLES(page)[1:])
 
 
-def _heading_in_comments(selector: Selector) -> list[str]:
+def _count_in_comments(page: Element) -> int | None:
     """Any heading inside `#comments` / `.wp-block-comments` (not the form's "Leave a Reply")."""
-    found = selector.css("#comments h2, #comments h3, #comments h4, .wp-block-comments h2, "
-                         ".wp-block-comments h3")
-    return [inline_text(item.get()) for item in found if not is_foreign(item.root)]
+    return first(_count_of(item) for item in _HEADINGS_IN_COMMENTS(page) if not is_foreign(item))
 
 
-def _heading_is_comments(selector: Selector) -> list[str]:
+def _count_is_comments(page: Element) -> int | None:
     """Kubrick: the heading itself is `h3#comments`, the list its sibling."""
-    return [inline_text(item.get()) for item in selector.css("h2#comments, h3#comments")]
+    return first(_count_of(item) for item in _HEADINGS_IS_COMMENTS(page))
+
+
+def _count_of(heading: Element) -> int | None:
+    return parse_count_text(element_inline_text(heading))
 
 
 def parse_count_text(text: str) -> int | None:

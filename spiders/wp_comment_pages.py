@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
 
 from parsel import Selector
 
-from archiver.text import inline_text
+from archiver.text import element_inline_text
+from spiders.wp_query import by_id, css, first_result, has_mark, has_rel, xpath
 from spiders.wp_shared import COMMENT_PAGE, Element, class_tokens, first, is_foreign, node_id
 
 _COMMENT_NAV = (
@@ -28,55 +30,106 @@ def comment_page_links(selector: Selector, page_url: str) -> list[str]:
     navigation block (`.comment-navigation`, `.wp-block-comments-pagination`, …).
     """
     for strategy in (_comment_pages_by_url, _comment_pages_in_nav):
-        links = strategy(selector, page_url)
+        links = strategy(selector.root, page_url)
         if links:
             return links
     return []
 
 
+_LINKS = css("a[href]")
 # Only a link whose href names a comment page can lead to one, unless this page is a comment
 # page itself ("", "?x" and "#x" keep its path or query); `%` lets encoded query keys through.
-_MAY_NAME_COMMENT_PAGE = ("//a[contains(@href, 'comment-page-') or contains(@href, 'cpage')"
-                          " or contains(@href, '%')]")
-# Every selector in _COMMENT_NAV needs one of these: a cheap test before the union, which costs
-# a dozen scans of the whole page.
-_COMMENT_NAV_HINT = (
-    "boolean(//*[contains(@class, 'comment')"
-    " and (contains(@class, 'nav') or contains(@class, 'pagination'))]"
-    " | //*[starts-with(@id, 'comment-nav')]"
-    " | //*[@id = 'comments']"
-    "//*[contains(@class, 'navigation') or contains(@class, 'pagination')])")
+_COMMENT_PAGE_MARKS = ("comment-page-", "cpage", "%")
+_MAY_NAME_COMMENT_PAGE = xpath("/descendant::a[" + " or ".join(
+    f"contains(@href, '{mark}')" for mark in _COMMENT_PAGE_MARKS) + "]")
+# Every href on the page in one string: when no mark is in it, no link needs a look.
+_ALL_HREFS = xpath("str:concat(/descendant::a/@href)")
 
 
-def _comment_pages_by_url(selector: Selector, page_url: str) -> list[str]:
+def _comment_pages_by_url(page: Element, page_url: str) -> list[str]:
     here = _without_fragment(page_url)
     article = _article_of_comment_page(page_url)
     found: list[str] = []
-    links = (selector.css("a[href]") if _is_comment_page(here)
-             else selector.xpath(_MAY_NAME_COMMENT_PAGE))
+    if _is_comment_page(here):
+        links = _LINKS(page)
+    elif has_mark(_ALL_HREFS(page), _COMMENT_PAGE_MARKS):
+        links = _MAY_NAME_COMMENT_PAGE(page)
+    else:
+        return found
     for link in links:
-        url = _without_fragment(urljoin(page_url, link.attrib["href"]))
+        url = _without_fragment(urljoin(page_url, link.get("href")))
         # The URL test first: it is cheap, and rules out almost every link on a page.
         if not _is_comment_page(url) or _article_of_comment_page(url) != article:
             continue
         # Permalinks and links in comment text say nothing about this page's navigation.
-        if is_foreign(link.root) or _inside_comment(link.root):
+        if is_foreign(link) or _inside_comment(link):
             continue
         if url != here and url not in found:
             found.append(url)
     return found
 
 
-def _comment_pages_in_nav(selector: Selector, page_url: str) -> list[str]:
+_NAV_HREFS = css(", ".join(f"{nav} a::attr(href)" for nav in _COMMENT_NAV))
+
+
+def _comment_pages_in_nav(page: Element, page_url: str) -> list[str]:
     here = _without_fragment(page_url)
     found: list[str] = []
-    if selector.xpath(_COMMENT_NAV_HINT).get() != "1":  # parsel gives a boolean as "1"/"0"
+    if not _may_have_comment_nav(page):
         return found
-    for href in selector.css(", ".join(f"{nav} a::attr(href)" for nav in _COMMENT_NAV)).getall():
+    for href in _NAV_HREFS(page):
         url = _without_fragment(urljoin(page_url, href.strip()))
         if url != here and url not in found:
             found.append(url)
     return found
+
+
+# Each class in _COMMENT_NAV holds one of these; `#comments .navigation` needs the last two.
+_NAV_CLASS_MARKS = ("comment-nav", "comments-nav", "comment-pagination", "comments-pagination")
+_SECTION_CLASS_MARKS = ("navigation", "pagination")
+# Every class on the page in one string, or in two: before the first `#comments` (and on it
+# and its ancestors), and from inside it to the end.
+_PAGE_CLASSES = xpath("str:concat(/descendant::*/@class)")
+_CLASSES_BEFORE = xpath(
+    "concat(str:concat(preceding::*/@class), ' ', str:concat(ancestor-or-self::*/@class))")
+_CLASSES_FROM = xpath(
+    "concat(str:concat(descendant::*/@class), ' ', str:concat(following::*/@class))")
+
+
+def _may_have_comment_nav(page: Element) -> bool:
+    """False when no element can match _COMMENT_NAV: a few lookups and string tests instead
+    of the union, which scans the whole page once per selector."""
+    if by_id(page, "comment-nav-above") is not None or by_id(page, "comment-nav-below") is not None:
+        return True
+    comments = by_id(page, "comments")
+    if comments is None:
+        return has_mark(_PAGE_CLASSES(page), _NAV_CLASS_MARKS)
+    # Any other `#comments` comes after the first, so `#comments .navigation` can only be there.
+    from_comments = _CLASSES_FROM(comments)
+    return (has_mark(from_comments, _NAV_CLASS_MARKS + _SECTION_CLASS_MARKS)
+            or has_mark(_CLASSES_BEFORE(comments), _NAV_CLASS_MARKS))
+
+
+@dataclass(frozen=True)
+class _Direction:
+    """How comment navigation marks one direction: rel, theme classes, link text."""
+
+    rel: Any
+    classes: Any
+    label: re.Pattern[str]
+
+
+_NEWER = _Direction(
+    rel=xpath(f"descendant::a[{has_rel('next')}]/@href"),
+    classes=css(".nav-next a::attr(href), a.next::attr(href), "
+                "a.wp-block-comments-pagination-next::attr(href)"),
+    label=re.compile(r"newer\s+comments", re.IGNORECASE))
+_OLDER = _Direction(
+    rel=xpath(f"descendant::a[{has_rel('prev')}]/@href"),
+    classes=css(".nav-previous a::attr(href), a.prev::attr(href), "
+                "a.wp-block-comments-pagination-previous::attr(href)"),
+    label=re.compile(r"older\s+comments", re.IGNORECASE))
+_NAVS = css(", ".join(_COMMENT_NAV))
 
 
 def next_comment_page(selector: Selector, page_url: str) -> str | None:
@@ -85,34 +138,28 @@ def next_comment_page(selector: Selector, page_url: str) -> str | None:
     Strategies, in order, inside comment navigation: `a[rel=next]`; `.nav-next a`,
     `a.next.page-numbers`, `.wp-block-comments-pagination-next`; link text "Newer Comments".
     """
-    return _comment_nav_link(selector, page_url, rel="next",
-                             css=(".nav-next a", "a.next", "a.wp-block-comments-pagination-next"),
-                             text=re.compile(r"newer\s+comments", re.IGNORECASE))
+    return _comment_nav_link(selector.root, page_url, _NEWER)
 
 
 def previous_comment_page(selector: Selector, page_url: str) -> str | None:
     """The "Older Comments" page (WordPress's "previous"), or None; mirror of next."""
-    return _comment_nav_link(
-        selector, page_url, rel="prev",
-        css=(".nav-previous a", "a.prev", "a.wp-block-comments-pagination-previous"),
-        text=re.compile(r"older\s+comments", re.IGNORECASE))
+    return _comment_nav_link(selector.root, page_url, _OLDER)
 
 
-def _comment_nav_link(selector: Selector, page_url: str, *, rel: str, css: Sequence[str],
-                      text: re.Pattern[str]) -> str | None:
-    navs = selector.css(", ".join(_COMMENT_NAV))
+def _comment_nav_link(page: Element, page_url: str, direction: _Direction) -> str | None:
+    navs = _NAVS(page) if _may_have_comment_nav(page) else []
 
     def by_rel() -> str | None:
-        return navs.xpath(f".//a[contains(concat(' ', normalize-space(@rel), ' '), ' {rel} ')]"
-                          "/@href").get()
+        return first(first_result(direction.rel, nav) for nav in navs)
 
     def by_class() -> str | None:
-        return navs.css(", ".join(f"{item}::attr(href)" for item in css)).get()
+        return first(first_result(direction.classes, nav) for nav in navs)
 
     def by_text() -> str | None:
-        for link in navs.css("a[href]"):
-            if text.search(inline_text(link.get())):
-                return str(link.attrib["href"])
+        for nav in navs:
+            for link in _LINKS(nav):
+                if direction.label.search(element_inline_text(link)):
+                    return str(link.get("href"))
         return None
 
     href = first(strategy() for strategy in (by_rel, by_class, by_text))

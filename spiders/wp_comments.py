@@ -3,33 +3,42 @@
 # Themes differ, so each field is read by small strategy functions tried in a stated order;
 # the first that finds something wins. Comments are anchored on WordPress's own ids
 # (`comment-N`, `li-comment-N`, `div-comment-N`, `#comment-N` permalinks) and structure rather
-# than on one theme's classes.
+# than on one theme's classes. The strategies look at a comment's parts as
+# spiders/wp_comment_parts.py prepares them, without selectors or copies (speed).
 
 from __future__ import annotations
 
-import copy
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from parsel import Selector
 
 from archiver.items import Comment
-from archiver.text import html_to_text, inline_text, inner_html
-from spiders.wp_shared import (
-    NOT_COMMENT_CLASS_TOKENS,
-    Element,
-    class_tokens,
-    first,
-    is_foreign,
-    node_id,
-    without,
+from spiders.wp_comment_parts import (
+    Body,
+    Header,
+    OwnElements,
+    body_html_and_text,
+    css_classes,
+    descendants,
 )
+from spiders.wp_query import by_id, css, xpath
+from spiders.wp_shared import Element, class_tokens, first, is_foreign, is_foreign_block, node_id
 
 _PERMALINK_ID = re.compile(r"#comment-(\d+)$")
-_LOOSE_BODY_TAGS = ("p", "blockquote", "ul", "ol", "pre", "table", "figure", "dl",
-                    "h1", "h2", "h3", "h4", "h5", "h6")
+# Going by attribute nodes is several times faster than a predicate on every element.
+_COMMENTS_ID = xpath("/descendant::*/@id[. = 'comments']/..")
+_BLOCK_COMMENTS = xpath(
+    "/descendant::*/@class"
+    "[contains(concat(' ', normalize-space(.), ' '), ' wp-block-comments ')]/..")
+_WORDPRESS_IDS = xpath(
+    "descendant::*/@id[starts-with(., 'comment-') or starts-with(., 'li-comment-')"
+    " or starts-with(., 'div-comment-')]/..")
+_LIST_ITEMS = xpath("descendant::li")
 
 
 @dataclass(frozen=True)
@@ -58,293 +67,294 @@ def parse_comments(selector: Selector, article_url: str, *,
     (xhtml themes). Never the Recent Comments widget, pingbacks/trackbacks or the form.
     A comment lacking a name, date or body still counts, with empty strings for those.
     """
-    nodes = _find_comment_nodes(selector)
+    nodes = _find_comment_nodes(selector.root)
     return [_parse_comment(node, position, article_url, hints)
             for position, node in enumerate(nodes, start=1)]
 
 
-def _find_comment_nodes(selector: Selector) -> list[Element]:
+def _find_comment_nodes(page: Element) -> list[Element]:
     """Scopes, narrowest first: `#comments`, `.wp-block-comments`, the whole page.
 
     In each scope: WordPress ids first, then (themes that print none) `li.comment` items.
     """
-    scopes = [*selector.css("#comments"), *selector.css(".wp-block-comments"), selector]
-    for scope in scopes:
+    for scope in _scopes(page):
         for strategy in (_nodes_by_wordpress_id, _nodes_by_comment_class):
-            nodes = strategy(scope.root)
+            nodes = strategy(scope)
             if nodes:
                 return nodes
     return []
+
+
+def _scopes(page: Element) -> Iterator[Element]:
+    first_comments = by_id(page, "comments")
+    if first_comments is not None:
+        yield first_comments
+        # The page is only scanned for a repeated `#comments` when the first holds none.
+        yield from (scope for scope in _COMMENTS_ID(page) if scope is not first_comments)
+    yield from _BLOCK_COMMENTS(page)
+    yield page
 
 
 def _nodes_by_wordpress_id(scope: Element) -> list[Element]:
     """Blocks with id `comment-N` / `li-comment-N` / `div-comment-N`, outermost per N.
 
     xhtml themes nest `div#comment-N` in `li#li-comment-N`, the html5 walker nests
-    `article#div-comment-N` in `li#comment-N`: both are one comment.
+    `article#div-comment-N` in `li#comment-N`: both are one comment. Nothing foreign
+    (`is_foreign`) counts.
     """
+    if is_foreign(scope):
+        return []
+    # Per element up to the scope: whether it or one above is foreign, and the comment
+    # numbers of it and those above. Siblings share their parent's: each is looked at once.
+    above: dict[Element, tuple[bool, set[int | None]]] = {
+        scope: (False, {node_id(item) for item in (scope, *scope.iterancestors())})}
+
+    def context(element: Element) -> tuple[bool, set[int | None]]:
+        if element not in above:
+            foreign, numbers = context(element.getparent())
+            above[element] = (foreign or is_foreign_block(element), numbers | {node_id(element)})
+        return above[element]
+
     found = []
-    for element in scope.xpath(
-            ".//*[self::li or self::div or self::article or self::section]"
-            "[starts-with(@id, 'comment-') or starts-with(@id, 'li-comment-')"
-            " or starts-with(@id, 'div-comment-')]"):
+    for element in _WORDPRESS_IDS(scope):
         number = node_id(element)
-        if number is None or is_foreign(element):
+        if number is None or element.tag not in ("li", "div", "article", "section"):
             continue
-        if any(node_id(ancestor) == number for ancestor in element.iterancestors()):
-            continue
-        found.append(element)
+        foreign, numbers = context(element.getparent())
+        if not foreign and number not in numbers and not is_foreign_block(element):
+            found.append(element)
     return found
 
 
 def _nodes_by_comment_class(scope: Element) -> list[Element]:
     """Themes without ids: `li.comment` items of a comment list (walkers always add it)."""
-    return [element for element in scope.xpath(".//li")
+    return [element for element in _LIST_ITEMS(scope)
             if "comment" in class_tokens(element) and not is_foreign(element)]
-
-
-@dataclass
-class _CommentParts:
-    """One comment split in two private copies: its body, and the rest (the header)."""
-
-    header: Selector
-    body_html: str
 
 
 def _parse_comment(node: Element, position: int, article_url: str,
                    hints: CommentHints) -> Comment:
-    parts = _split_comment(node)
-    name = first(strategy(parts.header) for strategy in _NAME_STRATEGIES)
-    author, author_url = ("", None) if name is None else _name_and_url(name, hints)
-    posted = first(strategy(parts.header) for strategy in _DATE_STRATEGIES)
+    own = OwnElements(node)
+    body = first(strategy(own) for strategy in _BODY_STRATEGIES)
+    header = Header(own, body.elements if body else [])
+    name = first(strategy(header) for strategy in _NAME_STRATEGIES)
+    author, author_url = ("", None) if name is None else _name_and_url(header, name, hints)
+    posted = first(strategy(header) for strategy in _DATE_STRATEGIES)
     posted_raw, posted_datetime = posted if posted is not None else ("", None)
-    comment_id = first(strategy(node, parts.header) for strategy in _ID_STRATEGIES)
+    comment_id = first(strategy(header) for strategy in _ID_STRATEGIES)
+    body_html, body_text = body_html_and_text(own, body)
     return Comment(
         comment_id=comment_id,
         author=author,
         author_url=urljoin(article_url, author_url) if author_url else None,
         posted_raw=posted_raw,
         posted_datetime=posted_datetime,
-        body=html_to_text(parts.body_html),
-        body_html=parts.body_html,
+        body=body_text,
+        body_html=body_html,
         position=position,
-        is_post_author=_is_post_author(node, parts.header, hints),
+        is_post_author=_is_post_author(header, hints),
     )
 
 
-def _split_comment(node: Element) -> _CommentParts:
-    """Copy the comment without its nested replies, then take its body out of the copy."""
-    own = copy.deepcopy(node)
-    own.tail = None
-    for nested in [e for e in own.iterdescendants() if _is_nested_reply(e)]:
-        if nested.getparent() is not None:
-            nested.drop_tree()
-    own_selector = Selector(root=own, type="html")
-    body = first(strategy(own_selector) for strategy in _BODY_STRATEGIES)
-    if body is None:
-        return _CommentParts(header=own_selector, body_html="")
-    html, elements = body
-    for element in elements:
-        element.drop_tree()
-    return _CommentParts(header=own_selector, body_html=html)
-
-
-def _is_nested_reply(element: Element) -> bool:
-    """A reply inside a comment: a `.children` list, or a comment `li` (by id or class)."""
-    classes = class_tokens(element)
-    if "children" in classes and element.tag in ("ol", "ul", "div"):
-        return True
-    return element.tag == "li" and (
-        node_id(element) is not None or bool(classes & {"comment", *NOT_COMMENT_CLASS_TOKENS}))
-
-
-# Body strategies, in order. Each returns (inner HTML, elements to take out of the header).
-_Body = tuple[str, list[Element]]
-
-
-def _body_content_container(own: Selector) -> _Body | None:
+# Body strategies, in order, over the comment's own elements. The comment itself is never
+# its own body (its header would be empty).
+def _body_content_container(own: OwnElements) -> Body | None:
     """html5 walker `.comment-content`, block theme `.wp-block-comment-content`, `.comment-text`."""
-    for css in (".comment-content", ".wp-block-comment-content", ".comment-text"):
-        found = own.css(css)
-        if found:
-            return inner_html(found[0].root), [found[0].root]
+    for token in ("comment-content", "wp-block-comment-content", "comment-text"):
+        for index in own.with_class(token):
+            if index:
+                return Body([index], container=True)
     return None
 
 
-def _body_leaf_comment_body(own: Selector) -> _Body | None:
+def _body_leaf_comment_body(own: OwnElements) -> Body | None:
     """xhtml themes (Twenty Ten style): a `.comment-body` holding only the text.
 
     In the core xhtml and html5 walkers `.comment-body` wraps the header too; skip it then.
     """
-    for found in own.css(".comment-body"):
-        if not found.css(".comment-author, .comment-meta, .commentmetadata, .comment-metadata, "
-                         ".fn, .comment-date, .wp-block-comment-author-name"):
-            return inner_html(found.root), [found.root]
+    candidates = own.with_class("comment-body")
+    header_parts = [inner for token in (
+        "comment-author", "comment-meta", "commentmetadata", "comment-metadata", "fn",
+        "comment-date", "wp-block-comment-author-name") for inner in own.with_class(token)
+    ] if candidates else []
+    for index in candidates:
+        if index and not any(index <= inner < own.ends[index] for inner in header_parts):
+            return Body([index], container=True)
     return None
 
 
-def _body_loose_blocks(own: Selector) -> _Body | None:
+def _body_loose_blocks(own: OwnElements) -> Body | None:
     """Core xhtml walker and Kubrick: paragraphs directly in the comment, after the header."""
-    blocks = [element for element in own.root.iterdescendants()
-              if element.tag in _LOOSE_BODY_TAGS and not _inside_header_or_block(element, own.root)]
-    if not blocks:
-        return None
-    html = "".join(_outer_html(element) for element in blocks)
-    return html, blocks
+    blocks = own.loose_blocks()
+    return Body(blocks, container=False) if blocks else None
 
 
-def _inside_header_or_block(element: Element, root: Element) -> bool:
-    for ancestor in element.iterancestors():
-        if ancestor is root:
-            return False
-        if ancestor.tag in _LOOSE_BODY_TAGS or ancestor.tag == "footer":
-            return True
-        classes = class_tokens(ancestor)
-        if classes & {"comment-author", "comment-meta", "commentmetadata", "comment-metadata",
-                      "reply", "comment-awaiting-moderation"}:
-            return True
-    return False
-
-
-def _outer_html(element: Element) -> str:
-    return str(Selector(root=element, type="html").get())  # parsel leaves the tail out
-
-
-_BODY_STRATEGIES: Sequence[Callable[[Selector], _Body | None]] = (
+_BODY_STRATEGIES: Sequence[Callable[[OwnElements], Body | None]] = (
     _body_content_container, _body_leaf_comment_body, _body_loose_blocks)
 
 
 # Name strategies, in order, over the header only (so a quoted name in a body never counts).
-def _name_fn(header: Selector) -> Selector | None:
+def _name_fn(header: Header) -> Element | None:
     """hCard `.fn` (xhtml `cite.fn`, html5 `b.fn`)."""
-    return _first_with_text(header.css(".fn"))
+    return header.first_with_text(header.with_class("fn"))
 
 
-def _name_block_theme(header: Selector) -> Selector | None:
+def _name_block_theme(header: Header) -> Element | None:
     """Block themes: `.wp-block-comment-author-name`."""
-    return _first_with_text(header.css(".wp-block-comment-author-name"))
+    return header.first_with_text(header.with_class("wp-block-comment-author-name"))
 
 
-def _name_comment_author(header: Selector) -> Selector | None:
+def _name_comment_author(header: Header) -> Element | None:
     """`.comment-author` itself holding the name (LDV's `span.comment-author`)."""
-    return _first_with_text(header.css(".comment-author"))
+    return header.first_with_text(header.with_class("comment-author"))
 
 
-def _name_cite(header: Selector) -> Selector | None:
+def _name_cite(header: Header) -> Element | None:
     """Kubrick-era themes: a bare `<cite>` before "Says:"."""
-    return _first_with_text(header.css("cite"))
+    return header.first_with_text(header.with_tag("cite"))
 
 
-def _name_url_link(header: Selector) -> Selector | None:
+def _name_url_link(header: Header) -> Element | None:
     """Last resort: the commenter's website link, `a.url`."""
-    return _first_with_text(header.css("a.url"))
+    return header.first_with_text(
+        link for link in header.with_tag("a") if "url" in css_classes(link))
 
 
-_NAME_STRATEGIES: Sequence[Callable[[Selector], Selector | None]] = (
+_NAME_STRATEGIES: Sequence[Callable[[Header], Element | None]] = (
     _name_fn, _name_block_theme, _name_comment_author, _name_cite, _name_url_link)
 
 
-def _first_with_text(found: Iterable[Selector]) -> Selector | None:
-    for item in found:
-        if "".join(item.css("::text").getall()).strip():
-            return item
-    return None
-
-
-def _name_and_url(name: Selector, hints: CommentHints) -> tuple[str, str | None]:
+def _name_and_url(header: Header, name: Element, hints: CommentHints) -> tuple[str, str | None]:
     """The name's text without what is not the name, and its link (the commenter's site)."""
-    cleaned = without(name, (
-        ".says", ".screen-reader-text", "img", "svg", "time", ".comment-meta",
-        ".commentmetadata", ".comment-metadata", ".comment-date", "[class*='badge']",
-        *hints.name_noise))
-    author = inline_text(inner_html(cleaned.root))
-    href = cleaned.attrib.get("href") if cleaned.root.tag == "a" else cleaned.css(
-        "a::attr(href)").get()
+    theme_noise = set(_selector(hints.name_noise)(name) if hints.name_noise and len(name) else ())
+
+    def noise(element: Element) -> bool:
+        return element in theme_noise or _is_name_noise(element)
+    author = header.inline_text(name, noise)
+    link = name if name.tag == "a" else next(
+        (element for element in descendants(name, header.leaves_out, noise)
+         if element.tag == "a" and element.get("href") is not None), None)
+    href = None if link is None else link.get("href")
     return author, (href.strip() or None) if href else None
+
+
+def _is_name_noise(element: Element) -> bool:
+    """Inside a name: "says", screen-reader text, images, a date, badges repeating the name."""
+    return element.tag in ("img", "svg", "time") or "badge" in (element.get("class") or "") or (
+        not _NAME_NOISE_CLASSES.isdisjoint(css_classes(element)))
+
+
+_NAME_NOISE_CLASSES = frozenset({"says", "screen-reader-text", "comment-meta", "commentmetadata",
+                                 "comment-metadata", "comment-date"})
 
 
 # Date strategies, in order, over the header: (text as shown, `<time datetime>` or None).
 _Posted = tuple[str, str | None]
 
 
-def _date_time_element(header: Selector) -> _Posted | None:
+def _date_time_element(header: Header) -> _Posted | None:
     """html5 walker and block themes: `<time datetime="…">text</time>`."""
-    for time in header.css("time"):
-        raw = inline_text(time.get())
-        stamp = time.attrib.get("datetime")
+    for time in header.with_tag("time"):
+        raw = header.inline_text(time)
+        stamp = time.get("datetime")
         if raw or stamp:
             return raw, stamp.strip() if stamp else None
     return None
 
 
-def _date_permalink(header: Selector) -> _Posted | None:
+def _date_permalink(header: Header) -> _Posted | None:
     """The comment's permalink `<a href="…#comment-N">date</a>` (all walkers)."""
-    for link in header.css("a[href*='#comment-']"):
-        raw = inline_text(link.get())
-        if raw:
+    for link in header.with_tag("a"):
+        if "#comment-" in (link.get("href") or "") and (raw := header.inline_text(link)):
             return raw, None
     return None
 
 
-def _date_container(header: Selector) -> _Posted | None:
+def _date_container(header: Header) -> _Posted | None:
     """A date container without a link: `.comment-date`, `.comment-metadata`, `.comment-meta`."""
-    for css in (".comment-date", ".wp-block-comment-date", ".comment-metadata",
-                ".commentmetadata", ".comment-meta"):
-        for found in header.css(css):
-            # html5 `footer.comment-meta` holds the name too; edit and reply links are no date.
-            cleaned = without(found, (
-                ".comment-edit-link", ".edit-link", ".reply", ".comment-reply-link",
-                ".comment-author", ".vcard", ".fn", ".says", "cite", "img", "[class*='badge']"))
-            raw = inline_text(inner_html(cleaned.root))
+    for token in ("comment-date", "wp-block-comment-date", "comment-metadata",
+                  "commentmetadata", "comment-meta"):
+        for found in header.with_class(token):
+            raw = header.inline_text(found, _is_date_noise)
             if raw:
                 return raw, None
     return None
 
 
-_DATE_STRATEGIES: Sequence[Callable[[Selector], _Posted | None]] = (
+def _is_date_noise(element: Element) -> bool:
+    """html5 `footer.comment-meta` holds the name too; edit and reply links are no date."""
+    return element.tag in ("cite", "img") or "badge" in (element.get("class") or "") or (
+        not _DATE_NOISE_CLASSES.isdisjoint(css_classes(element)))
+
+
+_DATE_NOISE_CLASSES = frozenset({"comment-edit-link", "edit-link", "reply", "comment-reply-link",
+                                 "comment-author", "vcard", "fn", "says"})
+
+
+_DATE_STRATEGIES: Sequence[Callable[[Header], _Posted | None]] = (
     _date_time_element, _date_permalink, _date_container)
 
 
 # Comment id strategies, in order.
-def _id_from_node_ids(node: Element, header: Selector) -> int | None:
+def _id_from_node_ids(header: Header) -> int | None:
     """The node's own id, else an inner `comment-N` / `div-comment-N` id."""
-    number = node_id(node)
+    number = node_id(header.node)
     if number is not None:
         return number
-    for element in header.root.iterdescendants():
-        if isinstance(element.tag, str) and (inner := node_id(element)) is not None:
-            return inner
-    return None
+    return first(node_id(element)
+                 for element in header.visible(range(1, len(header.own.elements))))
 
 
-def _id_from_permalink(node: Element, header: Selector) -> int | None:
+def _id_from_permalink(header: Header) -> int | None:
     """The header's permalink, `…#comment-N`."""
-    for href in header.css("a::attr(href)").getall():
-        match = _PERMALINK_ID.search(href.strip())
+    for link in header.with_tag("a"):
+        match = _PERMALINK_ID.search((link.get("href") or "").strip())
         if match:
             return int(match[1])
     return None
 
 
-def _id_from_reply_link(node: Element, header: Selector) -> int | None:
-    """The reply link: `data-commentid="N"` or `?replytocom=N`."""
-    for link in header.css("a.comment-reply-link, .reply a, a[data-commentid]"):
-        value = link.attrib.get("data-commentid")
+def _id_from_reply_link(header: Header) -> int | None:
+    """The reply link, `a.comment-reply-link` / `.reply a` / `a[data-commentid]`:
+    `data-commentid="N"` or `?replytocom=N`."""
+    for link in header.with_tag("a"):
+        value = link.get("data-commentid")
+        if value is None and "comment-reply-link" not in css_classes(link) and not _in_reply(
+                link, header.node):
+            continue
         if value and value.strip().isdigit():
             return int(value)
-        query = parse_qs(urlsplit(link.attrib.get("href", "")).query)
+        query = parse_qs(urlsplit(link.get("href", "")).query)
         replyto = query.get("replytocom", [""])[0]
         if replyto.isdigit():
             return int(replyto)
     return None
 
 
-_ID_STRATEGIES: Sequence[Callable[[Element, Selector], int | None]] = (
+def _in_reply(link: Element, node: Element) -> bool:
+    """Inside a `.reply` element of the comment (the comment's own element included)."""
+    for ancestor in link.iterancestors():
+        if "reply" in css_classes(ancestor):
+            return True
+        if ancestor is node:
+            return False
+    return False
+
+
+_ID_STRATEGIES: Sequence[Callable[[Header], int | None]] = (
     _id_from_node_ids, _id_from_permalink, _id_from_reply_link)
 
 
-def _is_post_author(node: Element, header: Selector, hints: CommentHints) -> bool:
+def _is_post_author(header: Header, hints: CommentHints) -> bool:
     """WordPress's `bypostauthor` class, else a theme's post-author marker (hints)."""
-    if "bypostauthor" in class_tokens(node):
+    if "bypostauthor" in class_tokens(header.node):
         return True
-    return any(header.css(css) for css in hints.post_author_markers)
+    markers = hints.post_author_markers
+    if not markers or not header.own.could_match(markers):
+        return False
+    return any(header.holds(found) for found in _selector(markers)(header.node))
+
+
+@cache
+def _selector(selectors: tuple[str, ...]) -> Any:
+    return css(", ".join(selectors))

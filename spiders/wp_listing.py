@@ -10,9 +10,9 @@ from urllib.parse import urljoin
 from parsel import Selector
 
 from archiver.text import inline_text
-from spiders.wp_article import post_id_url
 from spiders.wp_comment_count import parse_count_text
 from spiders.wp_comment_pages import in_comment_nav
+from spiders.wp_post_id import post_id_url
 from spiders.wp_shared import POST_ELEMENT_ID, class_tokens, clean, first, is_foreign
 
 _LEAVE_A_COMMENT = re.compile(r"^\s*leave\s+a\s+(?:comment|reply)\b", re.IGNORECASE)

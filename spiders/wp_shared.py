@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, TypeVar
-
-from parsel import Selector
 
 # lxml ships no type information; its elements are plain `Any` to mypy.
 Element = Any
@@ -21,6 +18,9 @@ COMMENT_PAGE = re.compile(r"/comment-page-(\d+)/?$")
 _FOREIGN_IDS = frozenset({"respond", "recentcomments", "trackbacks", "pings", "commentform"})
 _FOREIGN_CLASS_TOKENS = frozenset({"trackbacklist", "pinglist", "comment-respond"})
 NOT_COMMENT_CLASS_TOKENS = frozenset({"pingback", "trackback"})
+_FOREIGN_TOKENS = NOT_COMMENT_CLASS_TOKENS | _FOREIGN_CLASS_TOKENS
+# Every foreign class token holds one of these: most classes are ruled out by one search.
+_FOREIGN_CLASS_HINT = re.compile("pingback|trackback|pinglist|comment-respond|widget")
 
 
 def first(results: Iterable[T | None]) -> T | None:
@@ -42,26 +42,16 @@ def class_tokens(element: Element) -> set[str]:
 
 def is_foreign(element: Element) -> bool:
     """Pingbacks, trackbacks, and anything inside the form, a widget or a trackback list."""
-    for item in (element, *element.iterancestors()):
-        classes = class_tokens(item)
-        if classes & NOT_COMMENT_CLASS_TOKENS or classes & _FOREIGN_CLASS_TOKENS:
-            return True
-        if item.get("id") in _FOREIGN_IDS or item.tag == "form":
-            return True
-        if any(token.startswith("widget") for token in classes):
-            return True
-    return False
+    return any(is_foreign_block(item) for item in (element, *element.iterancestors()))
 
 
-def without(found: Selector, noise: Sequence[str]) -> Selector:
-    """A private copy of `found` with the descendants matching `noise` taken out."""
-    element = copy.deepcopy(found.root)
-    element.tail = None
-    copied = Selector(root=element, type="html")
-    for item in copied.css(", ".join(noise)):
-        if item.root is not element and item.root.getparent() is not None:
-            item.root.drop_tree()
-    return copied
+def is_foreign_block(element: Element) -> bool:
+    """The element itself is a pingback, trackback, the form, a widget or a trackback list."""
+    if element.get("id") in _FOREIGN_IDS or element.tag == "form":
+        return True
+    value = element.get("class")
+    return bool(value and _FOREIGN_CLASS_HINT.search(value)) and any(
+        token in _FOREIGN_TOKENS or token.startswith("widget") for token in value.split())
 
 
 def clean(text: str | None) -> str | None:

@@ -1,0 +1,249 @@
+"""A comment's parts for the strategies of spiders/wp_comments.py: its own elements (nested
+replies left out) and its header (its own elements outside the body), read in place."""
+
+# The strategies run on every comment of every page, so the page's tree is never copied,
+# queried with selectors, or serialised and reparsed for them: one walk records the comment's
+# elements with their tags and classes, the strategies look them up, and text is read from
+# the tree with the body and nested replies skipped.
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+
+import cssselect
+from lxml import etree
+
+from archiver.text import element_inline_text, element_text, html_to_text, inner_html
+from spiders.wp_shared import NOT_COMMENT_CLASS_TOKENS, Element, node_id
+
+Predicate = Callable[[Element], bool]
+
+_LOOSE_BODY_TAGS = frozenset({"p", "blockquote", "ul", "ol", "pre", "table", "figure", "dl",
+                             "h1", "h2", "h3", "h4", "h5", "h6"})
+_NESTED_REPLY_TAGS = frozenset({"li", "ol", "ul", "div"})
+_COMMENT_ITEM_CLASSES = frozenset({"comment", *NOT_COMMENT_CLASS_TOKENS})
+_HEADER_PART_CLASSES = frozenset({"comment-author", "comment-meta", "commentmetadata",
+                                  "comment-metadata", "reply", "comment-awaiting-moderation"})
+# A CSS class selector splits the attribute on XPath whitespace (space, tab, CR, LF) only,
+# `class_tokens` on any: rules written as selectors keep the first, the others the second.
+_CSS_SPACE = re.compile("[ \t\r\n]+")
+_HAS_CFEMAIL = etree.XPath("boolean(.//*[@data-cfemail])")
+
+
+class OwnElements:
+    """A comment's elements in document order, from the comment itself, nested replies left
+    out; with each one's tag, class attribute and where its subtree ends."""
+
+    def __init__(self, node: Element) -> None:
+        self.node = node
+        self.elements: list[Element] = []
+        self.tags: list[str] = []
+        self.classes: list[str | None] = []
+        self.ends: list[int] = []  # per element, the index just past its subtree
+        self.nested: list[tuple[int, Element]] = []  # each reply left out, with its parent
+        self._all_classes: str | None = None
+        # The parser's hottest loop: a closure over locals, doing only what every comment needs.
+        elements, tags, classes, ends, nested = (
+            self.elements, self.tags, self.classes, self.ends, self.nested)
+
+        def visit(element: Element, parent: int) -> None:
+            tag = element.tag
+            value = element.get("class")
+            if tag in _NESTED_REPLY_TAGS and parent >= 0 and _is_nested_reply(element, value):
+                nested.append((parent, element))
+                return
+            index = len(elements)
+            elements.append(element)
+            tags.append(tag)
+            classes.append(value)
+            ends.append(index)
+            for child in element:
+                if isinstance(child.tag, str):  # not a comment or processing instruction
+                    visit(child, index)
+            ends[index] = len(elements)
+
+        visit(node, -1)
+
+    def with_class(self, token: str) -> list[int]:
+        if self._all_classes is None:
+            self._all_classes = " ".join(value for value in self.classes if value)
+        if token not in self._all_classes:  # most lookups find nothing: say so at C speed
+            return []
+        return [index for index, value in enumerate(self.classes)
+                if value and token in value and token in _css_split(value)]
+
+    def with_tag(self, tag: str) -> list[int]:
+        if tag not in self.tags:
+            return []
+        return [index for index, name in enumerate(self.tags) if name == tag]
+
+    def loose_blocks(self) -> list[int]:
+        """Paragraph-like blocks standing in the comment: not inside a header part (its
+        author, meta, reply link or moderation note) or inside another block."""
+        blocks, blocked_until = [], 0
+        for index in range(1, len(self.elements)):
+            if index < blocked_until:
+                continue
+            tag, value = self.tags[index], self.classes[index]
+            if tag in _LOOSE_BODY_TAGS:
+                blocks.append(index)
+            if tag in _LOOSE_BODY_TAGS or tag == "footer" or not _HEADER_PART_CLASSES.isdisjoint(
+                    (value or "").split()):
+                blocked_until = self.ends[index]
+        return blocks
+
+    def could_match(self, selectors: tuple[str, ...]) -> bool:
+        """False when each selector needs a class none of these elements has: most comments
+        are ruled out without running a theme's selectors over them."""
+        return any(all(self.with_class(name) for name in needed)
+                   for needed in _subject_classes(selectors))
+
+    def holds_nested(self, index: int) -> bool:
+        return any(index <= parent < self.ends[index] for parent, _ in self.nested)
+
+    def is_nested(self, element: Element) -> bool:
+        return any(element is reply for _, reply in self.nested)
+
+
+@cache
+def _subject_classes(selectors: tuple[str, ...]) -> list[frozenset[str]]:
+    """Per selector, the classes of the element it selects (right of any combinator)."""
+    found = []
+    for selector in cssselect.parse(", ".join(selectors)):
+        tree = selector.parsed_tree
+        if isinstance(tree, cssselect.parser.CombinedSelector):
+            tree = tree.subselector
+        names = set()
+        while not isinstance(tree, cssselect.parser.Element):
+            if isinstance(tree, cssselect.parser.Class):
+                names.add(tree.class_name)
+            tree = tree.selector  # past `[attr]`, `#id`, `:not(…)`… of the same element
+        found.append(frozenset(names))
+    return found
+
+
+def _is_nested_reply(element: Element, value: str | None) -> bool:
+    """A reply inside a comment: a `.children` list, or a comment `li` (by id or class)."""
+    classes = (value or "").split()
+    if element.tag == "li":
+        return node_id(element) is not None or not _COMMENT_ITEM_CLASSES.isdisjoint(classes)
+    return "children" in classes and element.tag in ("ol", "ul", "div")
+
+
+class Header:
+    """A comment's own elements outside its body: where name, date and id are looked for."""
+
+    def __init__(self, own: OwnElements, body: list[int]) -> None:
+        self.own = own
+        self.node = own.node
+        self._shown = [True] * len(own.elements)
+        for index in body:
+            self._shown[index:own.ends[index]] = [False] * (own.ends[index] - index)
+        self._left_out = {reply for _, reply in own.nested}
+        self._left_out.update(own.elements[index] for index in body)
+
+    def with_class(self, token: str) -> list[Element]:
+        return self.visible(self.own.with_class(token))
+
+    def with_tag(self, tag: str) -> list[Element]:
+        return self.visible(self.own.with_tag(tag))
+
+    def visible(self, indices: Iterable[int]) -> list[Element]:
+        """Those of the comment's own elements (by index) outside its body."""
+        return [self.own.elements[index] for index in indices if self._shown[index]]
+
+    def leaves_out(self, element: Element) -> bool:
+        """The body (or one of its blocks) or a nested reply: a subtree left out."""
+        return element in self._left_out
+
+    def holds(self, element: Element) -> bool:
+        """Not inside the body or a nested reply (`element` being in the comment)."""
+        for item in (element, *element.iterancestors()):
+            if item in self._left_out:
+                return False
+            if item is self.node:
+                return True
+        return True
+
+    def first_with_text(self, found: Iterable[Element]) -> Element | None:
+        return next((element for element in found if self._has_text(element)), None)
+
+    def _has_text(self, element: Element) -> bool:
+        """Anything but whitespace in its text outside left-out parts (their tails count)."""
+        if _solid(element.text):
+            return True
+        for child in element:
+            if isinstance(child.tag, str) and child not in self._left_out and self._has_text(child):
+                return True
+            if _solid(child.tail):
+                return True
+        return False
+
+    def inline_text(self, element: Element, noise: Predicate | None = None) -> str:
+        """What is inside `element` on one line, without left-out parts or `noise`."""
+        def skip(item: Element) -> bool:
+            return item in self._left_out or (noise is not None and noise(item))
+        if not any(skip(item) for item in element.iterdescendants(etree.Element)):
+            return element_inline_text(element)
+        if _HAS_CFEMAIL(element):
+            # E-mails are decoded in a copy, where `skip` would recognise nothing.
+            return element_inline_text(_copy_without(element, skip))
+        return element_inline_text(element, skip=skip)
+
+
+@dataclass(frozen=True)
+class Body:
+    """Where a comment's body is: the inside of one element, or blocks standing loose."""
+
+    elements: list[int]  # indices into the comment's own elements
+    container: bool
+
+
+def body_html_and_text(own: OwnElements, body: Body | None) -> tuple[str, str]:
+    """The body as stored: a container's inner HTML, else the blocks' outer HTML without
+    their tails; and its text. A reply nested in the body is left out of both."""
+    if body is None:
+        return "", ""
+    parts = [_copy_without(own.elements[index], own.is_nested) if own.holds_nested(index)
+             else own.elements[index] for index in body.elements]
+    if body.container:
+        return inner_html(parts[0]), element_text(parts[0])
+    html = "".join(etree.tostring(part, method="html", encoding="unicode", with_tail=False)
+                   for part in parts)
+    return html, html_to_text(html)
+
+
+def _solid(text: str | None) -> bool:
+    return text is not None and text != "" and not text.isspace()
+
+
+def css_classes(element: Element) -> list[str]:
+    return _css_split(element.get("class") or "")
+
+
+def _css_split(value: str) -> list[str]:
+    if value.isascii() and value.isprintable():  # no whitespace but the space: str.split agrees
+        return value.split()
+    return _CSS_SPACE.split(value)
+
+
+def _copy_without(element: Element, leave_out: Predicate) -> Element:
+    """A private copy of `element` with the descendants `leave_out` accepts taken out."""
+    copied = copy.deepcopy(element)
+    for original, twin in list(zip(element.iterdescendants(), copied.iterdescendants(),
+                                   strict=True)):
+        if isinstance(original.tag, str) and leave_out(original):
+            twin.drop_tree()
+    return copied
+
+
+def descendants(element: Element, *leave_out: Predicate) -> Iterator[Element]:
+    """Descendant elements in document order, without the subtrees `leave_out` accepts."""
+    for child in element:
+        if isinstance(child.tag, str) and not any(test(child) for test in leave_out):
+            yield child
+            yield from descendants(child, *leave_out)
