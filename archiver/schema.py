@@ -8,6 +8,8 @@ from sqlite_utils.migrations import Migrations
 SCHEMA_VERSION = 1
 
 migrations = Migrations("archiver")
+# Full-text search: table -> indexed columns.
+SEARCHED = {"comments": ("author", "body"), "articles": ("title", "body")}
 
 
 @migrations()
@@ -177,11 +179,8 @@ def m003_search_indexed_columns_only(db: Database) -> None:
     # sqlite-utils' update triggers re-index a row on any UPDATE; every re-read rewrites
     # bookkeeping columns (last_seen_at, last_verified_at) and unchanged values, which
     # re-tokenised each article body and comment it saw. Only a changed indexed value needs it.
-    for table, columns in (("comments", ("author", "body")), ("articles", ("title", "body"))):
-        listed = ", ".join(f'"{column}"' for column in columns)
-        old = ", ".join(f'old."{column}"' for column in columns)
-        new = ", ".join(f'new."{column}"' for column in columns)
-        changed = " OR ".join(f'old."{column}" IS NOT new."{column}"' for column in columns)
+    for table, columns in SEARCHED.items():
+        listed, old, new, changed = _column_lists(columns)
         db.executescript(f"""
             DROP TRIGGER "{table}_au";
             CREATE TRIGGER "{table}_au" AFTER UPDATE OF {listed} ON "{table}"
@@ -191,6 +190,64 @@ def m003_search_indexed_columns_only(db: Database) -> None:
               INSERT INTO "{table}_fts" (rowid, {listed}) VALUES (new.rowid, {new});
             END;
         """)
+
+
+@migrations()
+def m004_search_in_batches(db: Database) -> None:
+    # Indexing a thread's rows in its own transaction made FTS5 write a new segment per
+    # thread: two thirds of the time storing a thread took. New rows now wait in
+    # <table>_search_pending until index_pending_search() adds them in one go (every few
+    # seconds of a crawl and when a run ends). Edits and deletes of indexed rows still
+    # update the index at once; a waiting row is indexed with whatever it holds by then.
+    for table, columns in SEARCHED.items():
+        listed, old, new, changed = _column_lists(columns)
+        pending = f"{table}_search_pending"
+        db.executescript(f"""
+            CREATE TABLE "{pending}" (row_id INTEGER PRIMARY KEY);
+            DROP TRIGGER "{table}_ai";
+            CREATE TRIGGER "{table}_ai" AFTER INSERT ON "{table}" BEGIN
+              INSERT OR IGNORE INTO "{pending}" (row_id) VALUES (new.rowid);
+            END;
+            DROP TRIGGER "{table}_au";
+            CREATE TRIGGER "{table}_au" AFTER UPDATE OF {listed} ON "{table}"
+            WHEN ({changed}) AND old.rowid NOT IN (SELECT row_id FROM "{pending}") BEGIN
+              INSERT INTO "{table}_fts" ("{table}_fts", rowid, {listed})
+                VALUES('delete', old.rowid, {old});
+              INSERT INTO "{table}_fts" (rowid, {listed}) VALUES (new.rowid, {new});
+            END;
+            DROP TRIGGER "{table}_ad";
+            CREATE TRIGGER "{table}_ad" AFTER DELETE ON "{table}" BEGIN
+              INSERT INTO "{table}_fts" ("{table}_fts", rowid, {listed})
+                SELECT 'delete', old.rowid, {old}
+                WHERE old.rowid NOT IN (SELECT row_id FROM "{pending}");
+              DELETE FROM "{pending}" WHERE row_id = old.rowid;
+            END;
+        """)
+
+
+def index_pending_search(db: Database) -> int:
+    """Add the rows waiting for search to the FTS indexes, in one transaction; how many."""
+    indexed = 0
+    with db.atomic():
+        for table, columns in SEARCHED.items():
+            listed = ", ".join(f'"{column}"' for column in columns)
+            values = ", ".join(f'source."{column}"' for column in columns)
+            pending = f"{table}_search_pending"
+            indexed += db.execute(
+                f'INSERT INTO "{table}_fts" (rowid, {listed}) SELECT source.rowid, {values} '
+                f'FROM "{pending}" JOIN "{table}" AS source ON source.rowid = "{pending}".row_id'
+            ).rowcount
+            db.execute(f'DELETE FROM "{pending}"')
+    return indexed
+
+
+def _column_lists(columns: tuple[str, ...]) -> tuple[str, str, str, str]:
+    """For a trigger: the columns, their old and new values, and "any of them changed"."""
+    listed = ", ".join(f'"{column}"' for column in columns)
+    old = ", ".join(f'old."{column}"' for column in columns)
+    new = ", ".join(f'new."{column}"' for column in columns)
+    changed = " OR ".join(f'old."{column}" IS NOT new."{column}"' for column in columns)
+    return listed, old, new, changed
 
 
 def open_database(path: str, *, busy_timeout: float = 30.0) -> Database:

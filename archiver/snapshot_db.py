@@ -16,7 +16,7 @@ from typing import IO, Any
 from sqlite_utils import Database
 
 from archiver.export import MANIFEST, TABLES, ExportTable
-from archiver.schema import migrations
+from archiver.schema import index_pending_search, migrations
 
 
 class SnapshotError(Exception):
@@ -40,7 +40,7 @@ def build_database(snapshot_dir: str | Path, out_path: str | Path, *,
     try:
         db = Database(temp)
         try:
-            # The archive's migrations, so tables, indexes and FTS triggers match archive.db
+            # The archive's migrations, so tables, indexes and search triggers match archive.db
             # and the same metadata.yml serves both.
             migrations.apply(db)
             for table in TABLES:
@@ -52,6 +52,7 @@ def build_database(snapshot_dir: str | Path, out_path: str | Path, *,
                 if rows != entry["rows"]:
                     raise SnapshotError(
                         f"{name} has {rows} rows, the manifest says {entry['rows']}")
+            index_pending_search(db)
         finally:
             db.close()
         os.replace(temp, out)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from archiver.items import Comment, Thread
+from archiver.schema import index_pending_search
 from archiver.ukdates import to_local_iso, to_utc_iso
 
 
@@ -141,6 +142,7 @@ class Store:
     # --- runs -------------------------------------------------------------------------------
 
     def begin_run(self, mode: str, base_url: str, now: str) -> int:
+        self.index_pending_search()  # what a killed run left waiting
         with self.db.atomic():
             # Only one run holds the lock, so any run still marked running was killed.
             self.db.execute(
@@ -159,6 +161,11 @@ class Store:
                 run_id,
                 {"finished_at": now, "status": status, "finish_reason": finish_reason, **counts},
             )
+        self.index_pending_search()
+
+    def index_pending_search(self) -> int:
+        """Make the rows written since the last call searchable (see schema.m004)."""
+        return index_pending_search(self.db)
 
     # --- threads ----------------------------------------------------------------------------
 

@@ -18,12 +18,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+
+from archiver.schema import SEARCHED
 
 ROOT = Path(__file__).resolve().parent.parent
 MIRROR = ROOT / "tests" / "fixtures" / "ldv"
@@ -246,6 +249,20 @@ def archive_problems(db_path: Path, base_url: str, day: str = "day1") -> list[st
                                "(SELECT article_id FROM articles)").fetchone()[0]
         if orphans:
             problems.append(f"{orphans} comments without their article")
+    return problems + search_problems(db_path)
+
+
+def search_problems(db_path: Path) -> list[str]:
+    """Rows missing from, or stale in, the full-text indexes: FTS5's own check of each index
+    against its table (a command, so not on the read-only connection)."""
+    problems = []
+    with closing(sqlite3.connect(db_path, timeout=30)) as conn:
+        for table in SEARCHED:
+            try:
+                conn.execute(f"INSERT INTO {table}_fts ({table}_fts, rank) "
+                             "VALUES ('integrity-check', 1)")
+            except sqlite3.DatabaseError as exc:
+                problems.append(f"{table}_fts does not match {table}: {exc}")
     return problems
 
 

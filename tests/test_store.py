@@ -115,22 +115,48 @@ def _search(store: Store, table: str, query: str) -> list[int]:
         f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ? ORDER BY rowid", [query])]
 
 
-def test_search_follows_edits_and_re_reads_do_not_reindex(store: Store) -> None:
+def test_new_rows_wait_for_search_until_indexed_and_edits_follow(store: Store) -> None:
     run = store.begin_run("backfill", "x", "t0")
     store.write_thread(THREAD, run, "t1")
-    assert _search(store, "comments", "second") == [2]
+    assert _search(store, "comments", "second") == []  # stored, waiting for the next batch
+    # A row edited while it waits is indexed with its new text only.
+    waiting_edit = replace(THREAD, comments=(THREAD.comments[0],
+                                             replace(THREAD.comments[1], body="Later words.")))
+    store.write_thread(waiting_edit, run, "t2")
+    assert store.index_pending_search() == 3  # two comments and the article
+    assert _search(store, "comments", "second") == []
+    assert _search(store, "comments", "later") == [2]
+    assert _search(store, "articles", "post") == [7]
+    assert store.index_pending_search() == 0
+
     changes_before = store.db.conn.total_changes
-    store.write_thread(THREAD, run, "t2")  # the same page again: only bookkeeping changes
-    store.mark_unchanged(7, ARTICLE.url, run, "t3")
+    store.write_thread(waiting_edit, run, "t3")  # the same page again: only bookkeeping changes
+    store.mark_unchanged(7, ARTICLE.url, run, "t4")
     # Each re-read touches each comment and the article row once (the page write also its
     # validators); re-indexing would add FTS writes for every one of them.
     rows_per_read = len(THREAD.comments) + 1
     assert store.db.conn.total_changes - changes_before <= 2 * rows_per_read + 1
+
+    # Indexed rows follow edits at once.
     edited = replace(THREAD, comments=(THREAD.comments[0],
                                        replace(THREAD.comments[1], body="Changed words.")))
-    store.write_thread(edited, run, "t4")
-    assert _search(store, "comments", "second") == []
-    assert _search(store, "comments", "changed") == [2]
     store.write_thread(replace(edited, article=replace(ARTICLE, title="Renamed")), run, "t5")
+    assert _search(store, "comments", "later") == []
+    assert _search(store, "comments", "changed") == [2]
     assert _search(store, "articles", "renamed") == [7]
     assert _search(store, "articles", "post") == []
+
+
+def test_finishing_a_run_indexes_what_waits_and_the_next_run_catches_a_killed_ones(
+        store: Store) -> None:
+    first = store.begin_run("backfill", "x", "t0")
+    store.write_thread(THREAD, first, "t1")
+    store.finish_run(first, "ok", "finished", "t2", {})
+    assert _search(store, "comments", "first") == [1]
+    killed = store.begin_run("incremental", "x", "t3")
+    other = replace(THREAD, article=replace(ARTICLE, article_id=8, url="http://h/post-8.html"),
+                    comments=(replace(THREAD.comments[0], comment_id=3, body="Orphaned."),))
+    store.write_thread(other, killed, "t4")
+    assert _search(store, "comments", "orphaned") == []
+    store.begin_run("incremental", "x", "t5")  # the killed run never finished
+    assert _search(store, "comments", "orphaned") == [3]
