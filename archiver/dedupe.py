@@ -55,7 +55,9 @@ def dedupe_thread(thread: Thread) -> tuple[Thread, int]:
         bodies.append(comment.body)
         assert comment.comment_id is not None
         seen_ids.add(comment.comment_id)
-        kept.append(replace(comment, position=len(kept) + 1))
+        position = len(kept) + 1
+        kept.append(comment if comment.position == position else
+                     replace(comment, position=position))
     return replace(thread, comments=tuple(kept)), dropped
 
 
