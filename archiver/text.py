@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from html import escape
 from typing import Any
 
@@ -35,9 +35,15 @@ _KEEP_TOGETHER_CLASSES = frozenset({"twitter-tweet", "twitter-video"})
 _EMOJI_IMAGE_CLASSES = frozenset({"emoji", "wp-smiley"})
 # Source newlines (and the indentation around them) are formatting, i.e. one space in HTML.
 _SOURCE_NEWLINE = re.compile(r"[ \t\f\r]*[\r\n][ \t\f\r\n]*")
+# The same for text where no space comes before a newline (nearly all): starting with a
+# literal, it is searched for at C speed instead of tried at every character.
+_BARE_NEWLINE = re.compile(r"\n[ \t\f\n]*")
 _ASCII_SPACE = " \t\n\r\f\v"
 _ASCII_SPACE_RUN = re.compile(f"[{_ASCII_SPACE}]+")
-_HAS_CFEMAIL = etree.XPath("boolean(.//*[@data-cfemail])")
+# What `lxml.html.tostring` takes out of the markup it writes.
+_META_CONTENT_TYPE = re.compile(r'<meta http-equiv="Content-Type"[^>]*>')
+_HAS_CFEMAIL = etree.XPath("boolean(.//*[@data-cfemail])")  # for subtrees a read passes over
+_HAS_CFEMAIL_HERE = etree.XPath("boolean(descendant-or-self::*[@data-cfemail])")
 
 
 def decode_cfemail(encoded: str) -> str:
@@ -82,15 +88,12 @@ def element_paragraphs(element: Element, *, skip: Skip | None = None) -> list[st
     leaves out the subtrees it accepts (their tails stay: they are the parent's text). The
     element is never changed: one holding a Cloudflare e-mail is copied before decoding.
     """
-    if len(element) and _HAS_CFEMAIL(element):
-        element = copy.deepcopy(element)
-        _replace_cloudflare_emails(element)
-    out = _Paragraphs()
-    out.add_text(_source_text(element.text))
-    for child in element:
-        _walk(child, out, keep_together=False, skip=skip)
-    out.end_paragraph()
-    return out.done
+    try:
+        return _read(element, skip, watch_emails=True)
+    except _HoldsEmail:
+        twin = copy.deepcopy(element)
+        _replace_cloudflare_emails(twin)
+        return _read(twin, skip, watch_emails=False)
 
 
 def html_to_text(html: str) -> str:
@@ -113,96 +116,162 @@ def element_inline_text(element: Element, *, skip: Skip | None = None) -> str:
     return _one_line(element_paragraphs(element, skip=skip))
 
 
+def element_inline_text_in_place(element: Element, *, skip: Skip | None = None) -> str | None:
+    """`element_inline_text` where the tree can be read as it is; None for an element holding
+    a Cloudflare e-mail, decoded in a copy (whose elements a `skip` by identity never accepts)."""
+    try:
+        return _one_line(_read(element, skip, watch_emails=True))
+    except _HoldsEmail:
+        return None
+
+
 def _one_line(paragraphs: list[str]) -> str:
     text = " ".join(paragraphs).replace("\n", " ")
-    return _ASCII_SPACE_RUN.sub(" ", text).strip()
+    if "  " in text or "\t" in text or "\r" in text or "\f" in text or "\v" in text:
+        text = _ASCII_SPACE_RUN.sub(" ", text)  # else every run is one space already
+    return text.strip()
 
 
-class _Paragraphs:
-    """Collects lines of the paragraph being read and the paragraphs finished so far."""
-
-    def __init__(self) -> None:
-        self.done: list[str] = []
-        self.lines: list[str] = [""]
-
-    def add_text(self, text: str) -> None:
-        self.lines[-1] += text
-
-    def line_break(self) -> None:
-        self.lines.append("")
-
-    def soft_break(self) -> None:
-        """A block boundary inside a kept-together embed: a line break unless one is open."""
-        if self.lines[-1].strip():
-            self.lines.append("")
-
-    def end_paragraph(self) -> None:
-        if len(self.lines) == 1:  # most block boundaries: no line break inside
-            line = self.lines[0].strip(_ASCII_SPACE)
-            if line.strip():
-                self.done.append(line)
-            self.lines = [""]
-            return
-        chunk: list[str] = []
-        for raw in self.lines:
-            line = raw.strip(_ASCII_SPACE)
-            if line.strip():
-                chunk.append(line)
-            elif chunk:  # an empty line (two breaks in a row) ends the paragraph
-                self.done.append("\n".join(chunk))
-                chunk = []
-        if chunk:
-            self.done.append("\n".join(chunk))
-        self.lines = [""]
+# What the reader does with an element, by tag (any other tag is inline: only its text counts).
+_INLINE, _BLOCK, _PREFORMATTED, _LINE_BREAK, _IMAGE, _NOT_TEXT = range(6)
+_KINDS = {
+    **{tag: _INLINE for tag in ("a", "abbr", "b", "cite", "code", "em", "i", "small", "span",
+                                "strong", "sub", "sup", "time", "u")},
+    **{tag: _BLOCK for tag in _BLOCK_TAGS},
+    **{tag: _NOT_TEXT for tag in _SKIP_TAGS},
+    "pre": _PREFORMATTED, "br": _LINE_BREAK, "img": _IMAGE,
+}
 
 
-def _walk(element: Element, out: _Paragraphs, *, keep_together: bool,
-          skip: Skip | None) -> None:
-    tag = element.tag
-    # Comments and processing instructions have a function as tag.
-    if isinstance(tag, str) and (skip is None or not skip(element)):
-        _walk_element(element, tag.lower(), out, keep_together=keep_together, skip=skip)
-    out.add_text(_source_text(element.tail))
+def _kind_of_other(tag: str) -> int:
+    """The kind of a tag not in `_KINDS` as written (it may be in upper case)."""
+    return _KINDS.get(tag.lower(), _INLINE)
 
 
-def _walk_element(element: Element, tag: str, out: _Paragraphs, *, keep_together: bool,
-                  skip: Skip | None) -> None:
-    if tag in _SKIP_TAGS:
+class _HoldsEmail(Exception):
+    """What a read watching for Cloudflare e-mails raises on finding one."""
+
+
+def _read(element: Element, skip: Skip | None, *, watch_emails: bool) -> list[str]:
+    """The paragraphs inside `element`; with `watch_emails`, _HoldsEmail if it holds one.
+
+    A loop over a stack rather than a recursive walk: this runs on every text of every page,
+    and a call per element was most of its time. Paragraphs are `done`; the one being read is
+    its finished `lines` and the `line` being added to.
+
+    An e-mail anywhere below, even in a part left out, means the copy is read instead (as a
+    search before every read used to decide): the elements read are looked at on the way,
+    the subtrees passed over with one query each.
+    """
+    done: list[str] = []
+    line = _source_text(element.text)
+    if not len(element):  # names, dates, links: their text is all there is
+        _end_paragraph(done, [], line)
+        return done
+    lines: list[str] = []
+    together = False  # inside an embed whose paragraphs are one
+    stack: list[tuple[Iterator[Element], Element, int, bool]] = []
+    children = iter(element)
+    while True:
+        for child in children:
+            tag = child.tag
+            if tag.__class__ is str:  # not a comment or processing instruction
+                if skip is not None and skip(child):
+                    if watch_emails and _HAS_CFEMAIL_HERE(child):
+                        raise _HoldsEmail
+                elif watch_emails and child.get("data-cfemail") is not None:
+                    raise _HoldsEmail
+                else:
+                    kind = _KINDS.get(tag)
+                    if kind is None:
+                        kind = _kind_of_other(tag)
+                    if kind >= _LINE_BREAK:  # nothing inside is read
+                        if watch_emails and len(child) and _HAS_CFEMAIL(child):
+                            raise _HoldsEmail
+                        if kind == _LINE_BREAK:
+                            lines.append(line)
+                            line = ""
+                        elif kind == _IMAGE and _is_emoji(child):
+                            line += child.get("alt") or ""
+                    else:
+                        if kind != _INLINE:
+                            line = _block_boundary(done, lines, line, together)
+                        text = child.text
+                        if text:
+                            line += text if kind == _PREFORMATTED else _source_text(text)
+                        if len(child):
+                            stack.append((children, child, kind, together))
+                            together = together or (kind != _INLINE and _starts_unit(child))
+                            children = iter(child)
+                            break  # into the child; it ends when its children run out
+                        if kind != _INLINE:
+                            line = _block_boundary(done, lines, line, together)
+            tail = child.tail
+            if tail:
+                line += _source_text(tail)
+        else:  # the children ran out: the element holding them ends
+            if not stack:
+                break
+            children, child, kind, together = stack.pop()
+            if kind != _INLINE:
+                line = _block_boundary(done, lines, line, together)
+            tail = child.tail
+            if tail:
+                line += _source_text(tail)
+    _end_paragraph(done, lines, line)
+    return done
+
+
+def _is_emoji(image: Element) -> bool:
+    return not _EMOJI_IMAGE_CLASSES.isdisjoint((image.get("class") or "").split())
+
+
+def _starts_unit(block: Element) -> bool:
+    return not _KEEP_TOGETHER_CLASSES.isdisjoint((block.get("class") or "").split())
+
+
+def _block_boundary(done: list[str], lines: list[str], line: str, together: bool) -> str:
+    """A block starts or ends: a new paragraph, or inside a kept-together embed a new line
+    unless one is open. Returns the line now being read."""
+    if not together:
+        _end_paragraph(done, lines, line)
+        return ""
+    if line.strip():
+        lines.append(line)
+        return ""
+    return line
+
+
+def _end_paragraph(done: list[str], lines: list[str], line: str) -> None:
+    """The paragraph's lines, stripped of ASCII spaces, become paragraphs: an empty line
+    (two breaks in a row) ends one. `lines` is emptied for the next."""
+    if not lines:  # most block boundaries: no line break inside
+        line = line.strip(_ASCII_SPACE)
+        if line.strip():
+            done.append(line)
         return
-    if tag == "br":
-        out.line_break()
-        return
-    if tag == "img":
-        if _EMOJI_IMAGE_CLASSES & set((element.get("class") or "").split()):
-            out.add_text(element.get("alt") or "")
-        return
-    block = tag in _BLOCK_TAGS
-    starts_unit = block and not keep_together and bool(
-        _KEEP_TOGETHER_CLASSES & set((element.get("class") or "").split()))
-    inner_together = keep_together or starts_unit
-    if block:
-        _block_boundary(out, keep_together=keep_together)
-    out.add_text(_source_text(element.text, preformatted=tag == "pre"))
-    for child in element:
-        _walk(child, out, keep_together=inner_together, skip=skip)
-    if block:
-        _block_boundary(out, keep_together=keep_together)
+    lines.append(line)
+    chunk: list[str] = []
+    for raw in lines:
+        stripped = raw.strip(_ASCII_SPACE)
+        if stripped.strip():
+            chunk.append(stripped)
+        elif chunk:
+            done.append("\n".join(chunk))
+            chunk = []
+    if chunk:
+        done.append("\n".join(chunk))
+    lines.clear()
 
 
-def _block_boundary(out: _Paragraphs, *, keep_together: bool) -> None:
-    """A block starts or ends: a new paragraph, or inside a kept-together embed a new line."""
-    if keep_together:
-        out.soft_break()
-    else:
-        out.end_paragraph()
-
-
-def _source_text(text: str | None, *, preformatted: bool = False) -> str:
+def _source_text(text: str | None) -> str:
     if not text:
         return ""
-    if preformatted or ("\n" not in text and "\r" not in text):
-        return text
-    return _SOURCE_NEWLINE.sub(" ", text)
+    if "\n" not in text:
+        return text if "\r" not in text else _SOURCE_NEWLINE.sub(" ", text)
+    if "\r" in text or " \n" in text or "\t\n" in text or "\f\n" in text:
+        return _SOURCE_NEWLINE.sub(" ", text)
+    return _BARE_NEWLINE.sub(" ", text)
 
 
 def _parse_fragment(html: str) -> Element:
@@ -235,6 +304,11 @@ def _replace_with_text(element: Element, text: str) -> None:
 
 def inner_html(element: Element) -> str:
     """The markup inside an lxml element (its text and children), without its own tags."""
-    parts = [escape(element.text, quote=False)] if element.text else []
-    parts += [lxml.html.tostring(child, encoding="unicode", with_tail=True) for child in element]
-    return "".join(parts)
+    # As `lxml.html.tostring` of each child, which drops `<meta http-equiv="Content-Type">`
+    # tags, but with one search for them: a child's markup ends where a match would.
+    children = "".join([etree.tostring(child, method="html", encoding="unicode")
+                        for child in element])
+    if "<meta" in children:
+        children = _META_CONTENT_TYPE.sub("", children)
+    text = element.text
+    return escape(text, quote=False) + children if text else children

@@ -2,22 +2,28 @@
 replies left out) and its header (its own elements outside the body), read in place."""
 
 # The strategies run on every comment of every page, so the page's tree is never copied,
-# queried with selectors, or serialised and reparsed for them: one walk records the comment's
-# elements with their tags and classes, the strategies look them up, and text is read from
-# the tree with the body and nested replies skipped.
+# queried with selectors, or serialised and reparsed for them: the comment's elements are
+# listed once with their tags and classes, the strategies look them up, and text is read
+# from the tree with the body and nested replies skipped.
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 
 import cssselect
 from lxml import etree
 
-from archiver.text import element_inline_text, element_text, html_to_text, inner_html
+from archiver.text import (
+    element_inline_text,
+    element_inline_text_in_place,
+    element_text,
+    html_to_text,
+    inner_html,
+)
 from spiders.wp_shared import NOT_COMMENT_CLASS_TOKENS, Element, node_id
 
 Predicate = Callable[[Element], bool]
@@ -31,50 +37,56 @@ _HEADER_PART_CLASSES = frozenset({"comment-author", "comment-meta", "commentmeta
 # A CSS class selector splits the attribute on XPath whitespace (space, tab, CR, LF) only,
 # `class_tokens` on any: rules written as selectors keep the first, the others the second.
 _CSS_SPACE = re.compile("[ \t\r\n]+")
-_HAS_CFEMAIL = etree.XPath("boolean(.//*[@data-cfemail])")
 
 
 class OwnElements:
     """A comment's elements in document order, from the comment itself, nested replies left
-    out; with each one's tag, class attribute and where its subtree ends."""
+    out; with each one's tag and class attribute."""
 
     def __init__(self, node: Element) -> None:
         self.node = node
-        self.elements: list[Element] = []
-        self.tags: list[str] = []
-        self.classes: list[str | None] = []
-        self.ends: list[int] = []  # per element, the index just past its subtree
+        # lxml lists the subtree in C; the few comments holding a reply have it taken out after.
+        self.elements: list[Element] = list(node.iter(etree.Element))
+        self.tags: list[str] = [element.tag for element in self.elements]
+        self.classes: list[str | None] = [element.get("class") for element in self.elements]
         self.nested: list[tuple[int, Element]] = []  # each reply left out, with its parent
-        self._all_classes: str | None = None
-        # The parser's hottest loop: a closure over locals, doing only what every comment needs.
-        elements, tags, classes, ends, nested = (
-            self.elements, self.tags, self.classes, self.ends, self.nested)
+        self._all_classes = " ".join(filter(None, self.classes))
+        self._ends: dict[int, int] = {}  # `end` of the indices asked about
+        # A reply is an `li` or a `.children` list: without either there is none to take out.
+        if "children" in self._all_classes or "li" in self.tags[1:]:
+            self._leave_out_nested()
 
-        def visit(element: Element, parent: int) -> None:
-            tag = element.tag
-            value = element.get("class")
-            if tag in _NESTED_REPLY_TAGS and parent >= 0 and _is_nested_reply(element, value):
-                nested.append((parent, element))
-                return
-            index = len(elements)
-            elements.append(element)
-            tags.append(tag)
-            classes.append(value)
-            ends.append(index)
-            for child in element:
-                if isinstance(child.tag, str):  # not a comment or processing instruction
-                    visit(child, index)
-            ends[index] = len(elements)
+    def _leave_out_nested(self) -> None:
+        """Takes each reply nested in the comment out of the lists, with its subtree."""
+        index = 1
+        while index < len(self.elements):
+            element = self.elements[index]
+            if self.tags[index] in _NESTED_REPLY_TAGS and _is_nested_reply(
+                    element, self.classes[index]):
+                parent = self.elements.index(element.getparent(), 0, index)
+                self.nested.append((parent, element))
+                past = index + _subtree_size(element)
+                del self.elements[index:past], self.tags[index:past], self.classes[index:past]
+            else:
+                index += 1
+        self._all_classes = " ".join(filter(None, self.classes))
 
-        visit(node, -1)
+    def end(self, index: int) -> int:
+        """The index just past the subtree of the element at `index`."""
+        if index not in self._ends:
+            element = self.elements[index]
+            size = _subtree_size(element)
+            if self.nested:
+                size -= sum(_subtree_size(reply) for _, reply in self.nested
+                            if any(above is element for above in reply.iterancestors()))
+            self._ends[index] = index + size
+        return self._ends[index]
 
     def with_class(self, token: str) -> list[int]:
-        if self._all_classes is None:
-            self._all_classes = " ".join(value for value in self.classes if value)
         if token not in self._all_classes:  # most lookups find nothing: say so at C speed
             return []
         return [index for index, value in enumerate(self.classes)
-                if value and token in value and token in _css_split(value)]
+                if value and token in value and token in css_split(value)]
 
     def with_tag(self, tag: str) -> list[int]:
         if tag not in self.tags:
@@ -93,7 +105,7 @@ class OwnElements:
                 blocks.append(index)
             if tag in _LOOSE_BODY_TAGS or tag == "footer" or not _HEADER_PART_CLASSES.isdisjoint(
                     (value or "").split()):
-                blocked_until = self.ends[index]
+                blocked_until = self.end(index)
         return blocks
 
     def could_match(self, selectors: tuple[str, ...]) -> bool:
@@ -103,10 +115,19 @@ class OwnElements:
                    for needed in _subject_classes(selectors))
 
     def holds_nested(self, index: int) -> bool:
-        return any(index <= parent < self.ends[index] for parent, _ in self.nested)
+        return bool(self.nested) and any(
+            index <= parent < self.end(index) for parent, _ in self.nested)
 
     def is_nested(self, element: Element) -> bool:
         return any(element is reply for _, reply in self.nested)
+
+
+def might_select(selectors: tuple[str, ...], element: Element) -> bool:
+    """False when each selector needs a class that nothing in `element` (itself included) has:
+    a look at a few class attributes instead of running the selectors."""
+    classes = " ".join([value for item in element.iter(etree.Element)
+                        if (value := item.get("class"))])
+    return any(all(name in classes for name in needed) for needed in _subject_classes(selectors))
 
 
 @cache
@@ -142,15 +163,18 @@ class Header:
         self.node = own.node
         self._shown = [True] * len(own.elements)
         for index in body:
-            self._shown[index:own.ends[index]] = [False] * (own.ends[index] - index)
+            end = own.end(index)
+            self._shown[index:end] = [False] * (end - index)
         self._left_out = {reply for _, reply in own.nested}
         self._left_out.update(own.elements[index] for index in body)
 
     def with_class(self, token: str) -> list[Element]:
-        return self.visible(self.own.with_class(token))
+        found = self.own.with_class(token)
+        return self.visible(found) if found else []
 
     def with_tag(self, tag: str) -> list[Element]:
-        return self.visible(self.own.with_tag(tag))
+        found = self.own.with_tag(tag)
+        return self.visible(found) if found else []
 
     def visible(self, indices: Iterable[int]) -> list[Element]:
         """Those of the comment's own elements (by index) outside its body."""
@@ -170,7 +194,10 @@ class Header:
         return True
 
     def first_with_text(self, found: Iterable[Element]) -> Element | None:
-        return next((element for element in found if self._has_text(element)), None)
+        for element in found:
+            if self._has_text(element):
+                return element
+        return None
 
     def _has_text(self, element: Element) -> bool:
         """Anything but whitespace in its text outside left-out parts (their tails count)."""
@@ -187,12 +214,10 @@ class Header:
         """What is inside `element` on one line, without left-out parts or `noise`."""
         def skip(item: Element) -> bool:
             return item in self._left_out or (noise is not None and noise(item))
-        if not any(skip(item) for item in element.iterdescendants(etree.Element)):
-            return element_inline_text(element)
-        if _HAS_CFEMAIL(element):
-            # E-mails are decoded in a copy, where `skip` would recognise nothing.
+        text = element_inline_text_in_place(element, skip=skip)
+        if text is None:  # an e-mail: decoded in a copy, with what `skip` accepts taken out
             return element_inline_text(_copy_without(element, skip))
-        return element_inline_text(element, skip=skip)
+        return text
 
 
 @dataclass(frozen=True)
@@ -217,15 +242,20 @@ def body_html_and_text(own: OwnElements, body: Body | None) -> tuple[str, str]:
     return html, html_to_text(html)
 
 
+def _subtree_size(element: Element) -> int:
+    return len(list(element.iter(etree.Element)))
+
+
 def _solid(text: str | None) -> bool:
     return text is not None and text != "" and not text.isspace()
 
 
 def css_classes(element: Element) -> list[str]:
-    return _css_split(element.get("class") or "")
+    return css_split(element.get("class") or "")
 
 
-def _css_split(value: str) -> list[str]:
+def css_split(value: str) -> list[str]:
+    """A class attribute's tokens as CSS selectors see them."""
     if value.isascii() and value.isprintable():  # no whitespace but the space: str.split agrees
         return value.split()
     return _CSS_SPACE.split(value)
@@ -239,11 +269,3 @@ def _copy_without(element: Element, leave_out: Predicate) -> Element:
         if isinstance(original.tag, str) and leave_out(original):
             twin.drop_tree()
     return copied
-
-
-def descendants(element: Element, *leave_out: Predicate) -> Iterator[Element]:
-    """Descendant elements in document order, without the subtrees `leave_out` accepts."""
-    for child in element:
-        if isinstance(child.tag, str) and not any(test(child) for test in leave_out):
-            yield child
-            yield from descendants(child, *leave_out)

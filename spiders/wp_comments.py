@@ -1,44 +1,37 @@
 """Generic WordPress comment extraction: an article page's own comment list, in page order."""
 
 # Themes differ, so each field is read by small strategy functions tried in a stated order;
-# the first that finds something wins. Comments are anchored on WordPress's own ids
-# (`comment-N`, `li-comment-N`, `div-comment-N`, `#comment-N` permalinks) and structure rather
-# than on one theme's classes. The strategies look at a comment's parts as
+# the first that finds something wins. Comments are found as spiders/wp_comment_nodes.py
+# finds them and read from WordPress's own ids (`#comment-N` permalinks) and structure rather
+# than from one theme's classes. The strategies look at a comment's parts as
 # spiders/wp_comment_parts.py prepares them, without selectors or copies (speed).
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from parsel import Selector
 
 from archiver.items import Comment
+from spiders.wp_comment_nodes import find_comment_nodes
 from spiders.wp_comment_parts import (
     Body,
     Header,
     OwnElements,
     body_html_and_text,
     css_classes,
-    descendants,
+    css_split,
+    might_select,
 )
-from spiders.wp_query import by_id, css, xpath
-from spiders.wp_shared import Element, class_tokens, first, is_foreign, is_foreign_block, node_id
+from spiders.wp_query import css
+from spiders.wp_shared import Element, first, first_found, node_id
 
 _PERMALINK_ID = re.compile(r"#comment-(\d+)$")
-# Going by attribute nodes is several times faster than a predicate on every element.
-_COMMENTS_ID = xpath("/descendant::*/@id[. = 'comments']/..")
-_BLOCK_COMMENTS = xpath(
-    "/descendant::*/@class"
-    "[contains(concat(' ', normalize-space(.), ' '), ' wp-block-comments ')]/..")
-_WORDPRESS_IDS = xpath(
-    "descendant::*/@id[starts-with(., 'comment-') or starts-with(., 'li-comment-')"
-    " or starts-with(., 'div-comment-')]/..")
-_LIST_ITEMS = xpath("descendant::li")
 
 
 @dataclass(frozen=True)
@@ -67,86 +60,26 @@ def parse_comments(selector: Selector, article_url: str, *,
     (xhtml themes). Never the Recent Comments widget, pingbacks/trackbacks or the form.
     A comment lacking a name, date or body still counts, with empty strings for those.
     """
-    nodes = _find_comment_nodes(selector.root)
+    nodes = find_comment_nodes(selector.root)
     return [_parse_comment(node, position, article_url, hints)
             for position, node in enumerate(nodes, start=1)]
-
-
-def _find_comment_nodes(page: Element) -> list[Element]:
-    """Scopes, narrowest first: `#comments`, `.wp-block-comments`, the whole page.
-
-    In each scope: WordPress ids first, then (themes that print none) `li.comment` items.
-    """
-    for scope in _scopes(page):
-        for strategy in (_nodes_by_wordpress_id, _nodes_by_comment_class):
-            nodes = strategy(scope)
-            if nodes:
-                return nodes
-    return []
-
-
-def _scopes(page: Element) -> Iterator[Element]:
-    first_comments = by_id(page, "comments")
-    if first_comments is not None:
-        yield first_comments
-        # The page is only scanned for a repeated `#comments` when the first holds none.
-        yield from (scope for scope in _COMMENTS_ID(page) if scope is not first_comments)
-    yield from _BLOCK_COMMENTS(page)
-    yield page
-
-
-def _nodes_by_wordpress_id(scope: Element) -> list[Element]:
-    """Blocks with id `comment-N` / `li-comment-N` / `div-comment-N`, outermost per N.
-
-    xhtml themes nest `div#comment-N` in `li#li-comment-N`, the html5 walker nests
-    `article#div-comment-N` in `li#comment-N`: both are one comment. Nothing foreign
-    (`is_foreign`) counts.
-    """
-    if is_foreign(scope):
-        return []
-    # Per element up to the scope: whether it or one above is foreign, and the comment
-    # numbers of it and those above. Siblings share their parent's: each is looked at once.
-    above: dict[Element, tuple[bool, set[int | None]]] = {
-        scope: (False, {node_id(item) for item in (scope, *scope.iterancestors())})}
-
-    def context(element: Element) -> tuple[bool, set[int | None]]:
-        if element not in above:
-            foreign, numbers = context(element.getparent())
-            above[element] = (foreign or is_foreign_block(element), numbers | {node_id(element)})
-        return above[element]
-
-    found = []
-    for element in _WORDPRESS_IDS(scope):
-        number = node_id(element)
-        if number is None or element.tag not in ("li", "div", "article", "section"):
-            continue
-        foreign, numbers = context(element.getparent())
-        if not foreign and number not in numbers and not is_foreign_block(element):
-            found.append(element)
-    return found
-
-
-def _nodes_by_comment_class(scope: Element) -> list[Element]:
-    """Themes without ids: `li.comment` items of a comment list (walkers always add it)."""
-    return [element for element in _LIST_ITEMS(scope)
-            if "comment" in class_tokens(element) and not is_foreign(element)]
 
 
 def _parse_comment(node: Element, position: int, article_url: str,
                    hints: CommentHints) -> Comment:
     own = OwnElements(node)
-    body = first(strategy(own) for strategy in _BODY_STRATEGIES)
+    body = first_found(_BODY_STRATEGIES, own)
     header = Header(own, body.elements if body else [])
-    name = first(strategy(header) for strategy in _NAME_STRATEGIES)
+    name = first_found(_NAME_STRATEGIES, header)
     author, author_url = ("", None) if name is None else _name_and_url(header, name, hints)
-    posted = first(strategy(header) for strategy in _DATE_STRATEGIES)
+    posted = first_found(_DATE_STRATEGIES, header)
     posted_raw, posted_datetime = posted if posted is not None else ("", None)
-    comment_id = first(strategy(header) for strategy in _ID_STRATEGIES)
+    comment_id = first_found(_ID_STRATEGIES, header)
     body_html, body_text = body_html_and_text(own, body)
     return Comment(
         comment_id=comment_id,
         author=author,
-        author_url=urljoin(article_url, author_url) if author_url else None,
+        author_url=_absolute(article_url, author_url) if author_url else None,
         posted_raw=posted_raw,
         posted_datetime=posted_datetime,
         body=body_text,
@@ -154,6 +87,12 @@ def _parse_comment(node: Element, position: int, article_url: str,
         position=position,
         is_post_author=_is_post_author(header, hints),
     )
+
+
+@lru_cache(maxsize=1024)
+def _absolute(page_url: str, url: str) -> str:
+    """`urljoin`, done once per commenter of a thread (most comment more than once)."""
+    return urljoin(page_url, url)
 
 
 # Body strategies, in order, over the comment's own elements. The comment itself is never
@@ -178,7 +117,7 @@ def _body_leaf_comment_body(own: OwnElements) -> Body | None:
         "comment-date", "wp-block-comment-author-name") for inner in own.with_class(token)
     ] if candidates else []
     for index in candidates:
-        if index and not any(index <= inner < own.ends[index] for inner in header_parts):
+        if index and not any(index <= inner < own.end(index) for inner in header_parts):
             return Body([index], container=True)
     return None
 
@@ -226,22 +165,40 @@ _NAME_STRATEGIES: Sequence[Callable[[Header], Element | None]] = (
 
 def _name_and_url(header: Header, name: Element, hints: CommentHints) -> tuple[str, str | None]:
     """The name's text without what is not the name, and its link (the commenter's site)."""
-    theme_noise = set(_selector(hints.name_noise)(name) if hints.name_noise and len(name) else ())
+    selectors = hints.name_noise
+    theme_noise = set(_selector(selectors)(name) if selectors and len(name) and might_select(
+        selectors, name) else ())
 
     def noise(element: Element) -> bool:
         return element in theme_noise or _is_name_noise(element)
     author = header.inline_text(name, noise)
-    link = name if name.tag == "a" else next(
-        (element for element in descendants(name, header.leaves_out, noise)
-         if element.tag == "a" and element.get("href") is not None), None)
+    link = name if name.tag == "a" else _first_link(header, name, noise)
     href = None if link is None else link.get("href")
     return author, (href.strip() or None) if href else None
 
 
+def _first_link(header: Header, name: Element, noise: Callable[[Element], bool]) -> Element | None:
+    """The name's first `a[href]` outside left-out parts and noise (nor inside them)."""
+    for link in name.iterdescendants("a"):
+        if link.get("href") is None:
+            continue
+        item = link
+        while item is not name:
+            if header.leaves_out(item) or noise(item):
+                break
+            item = item.getparent()
+        else:
+            return link
+    return None
+
+
 def _is_name_noise(element: Element) -> bool:
     """Inside a name: "says", screen-reader text, images, a date, badges repeating the name."""
-    return element.tag in ("img", "svg", "time") or "badge" in (element.get("class") or "") or (
-        not _NAME_NOISE_CLASSES.isdisjoint(css_classes(element)))
+    if element.tag in ("img", "svg", "time"):
+        return True
+    value = element.get("class")
+    return bool(value) and (
+        "badge" in value or not _NAME_NOISE_CLASSES.isdisjoint(css_split(value)))
 
 
 _NAME_NOISE_CLASSES = frozenset({"says", "screen-reader-text", "comment-meta", "commentmetadata",
@@ -283,8 +240,11 @@ def _date_container(header: Header) -> _Posted | None:
 
 def _is_date_noise(element: Element) -> bool:
     """html5 `footer.comment-meta` holds the name too; edit and reply links are no date."""
-    return element.tag in ("cite", "img") or "badge" in (element.get("class") or "") or (
-        not _DATE_NOISE_CLASSES.isdisjoint(css_classes(element)))
+    if element.tag in ("cite", "img"):
+        return True
+    value = element.get("class")
+    return bool(value) and (
+        "badge" in value or not _DATE_NOISE_CLASSES.isdisjoint(css_split(value)))
 
 
 _DATE_NOISE_CLASSES = frozenset({"comment-edit-link", "edit-link", "reply", "comment-reply-link",
@@ -347,7 +307,8 @@ _ID_STRATEGIES: Sequence[Callable[[Header], int | None]] = (
 
 def _is_post_author(header: Header, hints: CommentHints) -> bool:
     """WordPress's `bypostauthor` class, else a theme's post-author marker (hints)."""
-    if "bypostauthor" in class_tokens(header.node):
+    value = header.node.get("class") or ""
+    if "bypostauthor" in value and "bypostauthor" in value.split():  # `class_tokens`'s split
         return True
     markers = hints.post_author_markers
     if not markers or not header.own.could_match(markers):

@@ -1,19 +1,33 @@
 """Generic WordPress listing extraction: teasers and the next page of a home or archive page."""
 
+# The queries are compiled once (spiders/wp_query.py) and run on the page's elements, and a
+# link's text is read in place: no selector objects, no serialising and reparsing per link.
+
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin
 
+from lxml import etree
 from parsel import Selector
 
-from archiver.text import inline_text
+from archiver.text import element_inline_text, inline_text
 from spiders.wp_comment_count import parse_count_text
 from spiders.wp_comment_pages import in_comment_nav
 from spiders.wp_post_id import post_id_url
-from spiders.wp_shared import POST_ELEMENT_ID, class_tokens, clean, first, is_foreign
+from spiders.wp_query import css, first_result, head_first, xpath
+from spiders.wp_shared import (
+    POST_ELEMENT_ID,
+    Element,
+    class_tokens,
+    clean,
+    first,
+    is_foreign,
+    is_foreign_block,
+)
 
 _LEAVE_A_COMMENT = re.compile(r"^\s*leave\s+a\s+(?:comment|reply)\b", re.IGNORECASE)
 
@@ -48,7 +62,9 @@ def parse_listing(selector: Selector, page_url: str) -> Listing:
     `.entry-title a` and a comments link "N Comments" / "One Comment" / "Leave a comment";
     `<link rel="next">` or an "Older posts" `a[rel=next]`.
     """
-    nodes = first(strategy(selector) for strategy in _TEASER_STRATEGIES) or []
+    page = selector.root
+    nodes = first(strategy(page) for strategy in _TEASER_STRATEGIES) or []
+    count_links = _comments_link_queries(page) if nodes else ()
     teasers = []
     for post_id, node in nodes:
         url = _teaser_url(node)
@@ -58,53 +74,99 @@ def parse_listing(selector: Selector, page_url: str) -> Listing:
         teasers.append(Teaser(url=absolute,
                               post_id=post_id if post_id is not None
                               else post_id_url(selector, absolute),
-                              comment_count=_teaser_count(node)))
-    next_url = first(strategy(selector) for strategy in _NEXT_LISTING_STRATEGIES)
+                              comment_count=_teaser_count(node, count_links)))
+    next_url = first(strategy(page) for strategy in _NEXT_LISTING_STRATEGIES)
     return Listing(url=page_url, teasers=tuple(teasers),
                    next_url=urljoin(page_url, next_url) if next_url else None)
 
 
-def _teasers_by_post_id(selector: Selector) -> list[tuple[int | None, Selector]] | None:
+# Per ancestor of a teaser: whether it or one above is foreign, and whether it or one above
+# has a post id. Teasers are siblings: each ancestor is looked at once, not once per teaser.
+_Known = dict[Element, tuple[bool, bool]]
+
+
+def _above(element: Element, known: _Known) -> tuple[bool, bool]:
+    """Whether an ancestor of `element` is foreign (`is_foreign_block`); whether one has a
+    post id."""
+    unknown = []
+    parent = element.getparent()
+    while parent is not None and parent not in known:
+        unknown.append(parent)
+        parent = parent.getparent()
+    foreign, post = (False, False) if parent is None else known[parent]
+    for ancestor in reversed(unknown):
+        foreign = foreign or is_foreign_block(ancestor)
+        post = post or POST_ELEMENT_ID.match(ancestor.get("id") or "") is not None
+        known[ancestor] = (foreign, post)
+    return foreign, post
+
+
+# CSS `[id^='post-']`, by attribute nodes (faster than a test on every element).
+_POST_ID_ELEMENTS = xpath("/descendant::*/@id[starts-with(., 'post-')]/..")
+
+
+def _teasers_by_post_id(page: Element) -> list[tuple[int | None, Element]] | None:
     """`article#post-N` / `div#post-N`, outside widgets."""
-    found: list[tuple[int | None, Selector]] = []
-    for node in selector.css("[id^='post-']"):
-        match = POST_ELEMENT_ID.match(node.attrib.get("id", ""))
-        nested = any(POST_ELEMENT_ID.match(a.get("id") or "") for a in node.root.iterancestors())
-        if match and not nested and not is_foreign(node.root):
+    found: list[tuple[int | None, Element]] = []
+    known: _Known = {}
+    for node in _POST_ID_ELEMENTS(page):
+        match = POST_ELEMENT_ID.match(node.get("id", ""))
+        if match is None:
+            continue
+        foreign, nested = _above(node, known)
+        if not nested and not foreign and not is_foreign_block(node):
             found.append((int(match[1]), node))
     return found or None
 
 
-def _teasers_by_post_class(selector: Selector) -> list[tuple[int | None, Selector]] | None:
+_POSTS = css(".type-post, .wp-block-post")
+
+
+def _teasers_by_post_class(page: Element) -> list[tuple[int | None, Element]] | None:
     """Block themes and id-less themes: `.type-post` / `.wp-block-post` with class `post-N`."""
     found = []
-    for node in selector.css(".type-post, .wp-block-post"):
-        if is_foreign(node.root):
+    known: _Known = {}
+    for node in _POSTS(page):
+        if is_foreign_block(node) or _above(node, known)[0]:
             continue
-        ids = [int(token[5:]) for token in class_tokens(node.root)
+        ids = [int(token[5:]) for token in class_tokens(node)
                if token.startswith("post-") and token[5:].isdigit()]
         found.append((ids[0] if ids else None, node))
     return found or None
 
 
-_TEASER_STRATEGIES: Sequence[Callable[[Selector], list[tuple[int | None, Selector]] | None]] = (
+_TEASER_STRATEGIES: Sequence[Callable[[Element], list[tuple[int | None, Element]] | None]] = (
     _teasers_by_post_id, _teasers_by_post_class)
 
+_TEASER_HREFS = tuple(css(query) for query in (
+    ".entry-title a::attr(href)", ".wp-block-post-title a::attr(href)",
+    "a[rel~='bookmark']::attr(href)"))
 
-def _teaser_url(node: Selector) -> str | None:
-    for css in (".entry-title a::attr(href)", ".wp-block-post-title a::attr(href)",
-                "a[rel~='bookmark']::attr(href)"):
-        href = clean(node.css(css).get())
+
+def _teaser_url(node: Element) -> str | None:
+    for query in _TEASER_HREFS:
+        href = clean(first_result(query, node))
         if href:
             return href
     return None
 
 
-def _teaser_count(node: Selector) -> int | None:
+_COMMENTS_LINKS = tuple(css(query) for query in (
+    ".comments-link a", "a[href$='#comments']", "a[href$='#respond']"))
+_PAGE_CLASSES = xpath("str:concat(/descendant::*/@class)")
+
+
+def _comments_link_queries(page: Element) -> tuple[Any, ...]:
+    """The comments link queries worth running in the page's teasers: `.comments-link a`
+    only when the class is on the page (one look at the page instead of one per teaser)."""
+    return _COMMENTS_LINKS if "comments-link" in _PAGE_CLASSES(page) else _COMMENTS_LINKS[1:]
+
+
+def _teaser_count(node: Element, queries: tuple[Any, ...]) -> int | None:
     """The comments link: `.comments-link a`, else a link to `#comments` / `#respond`."""
-    for css in (".comments-link a", "a[href$='#comments']", "a[href$='#respond']"):
-        for link in node.css(css):
-            text = inline_text(link.get())
+    for query in queries:
+        for link in query(node):
+            text = _link_text(link)
             if _LEAVE_A_COMMENT.match(text):
                 return 0
             count = parse_count_text(text)
@@ -113,31 +175,51 @@ def _teaser_count(node: Selector) -> int | None:
     return None
 
 
-def _next_link_element(selector: Selector) -> str | None:
+def _link_text(link: Element) -> str:
+    """`inline_text` of the link's markup, read in place."""
+    # Reparsed, a link that is itself a Cloudflare e-mail is decoded as a whole; read in
+    # place, only what is inside it would be. That (odd) link takes the round trip.
+    if link.get("data-cfemail") is not None:
+        return inline_text(etree.tostring(link, method="html", encoding="unicode",
+                                          with_tail=False))
+    return element_inline_text(link)
+
+
+_NEXT_LINK = head_first("head link[rel='next']::attr(href)")
+
+
+def _next_link_element(page: Element) -> str | None:
     """`<link rel="next">` in the head."""
-    return clean(selector.css("head link[rel='next']::attr(href)").get())
+    return clean(_NEXT_LINK.find(page))
 
 
-def _next_rel_anchor(selector: Selector) -> str | None:
+_REL_NEXT_LINKS = xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' next ')]")
+
+
+def _next_rel_anchor(page: Element) -> str | None:
     """An `a[rel~=next]` outside comment navigation ("Older posts")."""
-    for link in selector.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' next ')]"):
-        if not in_comment_nav(link.root) and not is_foreign(link.root):
-            return clean(link.attrib.get("href"))
+    for link in _REL_NEXT_LINKS(page):
+        if not in_comment_nav(link) and not is_foreign(link):
+            return clean(link.get("href"))
     return None
 
 
-def _next_by_label(selector: Selector) -> str | None:
+_PAGINATION_NEXT = css("a.next.page-numbers::attr(href), "
+                       "a.wp-block-query-pagination-next::attr(href)")
+_LINKS = css("a[href]")
+_OLDER_LABEL = re.compile(r"older\s+(?:posts|entries)|next\s+page", re.IGNORECASE)
+
+
+def _next_by_label(page: Element) -> str | None:
     """Pagination classes and labels: `a.next.page-numbers`, "Older posts", "Older Entries"."""
-    href = selector.css("a.next.page-numbers::attr(href), "
-                        "a.wp-block-query-pagination-next::attr(href)").get()
+    href = first_result(_PAGINATION_NEXT, page)
     if href:
         return clean(href)
-    label = re.compile(r"older\s+(?:posts|entries)|next\s+page", re.IGNORECASE)
-    for link in selector.css("a[href]"):
-        if label.search(inline_text(link.get())) and not in_comment_nav(link.root):
-            return clean(link.attrib.get("href"))
+    for link in _LINKS(page):
+        if _OLDER_LABEL.search(_link_text(link)) and not in_comment_nav(link):
+            return clean(link.get("href"))
     return None
 
 
-_NEXT_LISTING_STRATEGIES: Sequence[Callable[[Selector], str | None]] = (
+_NEXT_LISTING_STRATEGIES: Sequence[Callable[[Element], str | None]] = (
     _next_link_element, _next_rel_anchor, _next_by_label)

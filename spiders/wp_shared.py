@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 # lxml ships no type information; its elements are plain `Any` to mypy.
 Element = Any
 T = TypeVar("T")
+S = TypeVar("S")
 
 _NODE_ID = re.compile(r"^(?:li-|div-)?comment-(\d+)$")
 POST_ELEMENT_ID = re.compile(r"^post-(\d+)$")
@@ -19,13 +20,21 @@ _FOREIGN_IDS = frozenset({"respond", "recentcomments", "trackbacks", "pings", "c
 _FOREIGN_CLASS_TOKENS = frozenset({"trackbacklist", "pinglist", "comment-respond"})
 NOT_COMMENT_CLASS_TOKENS = frozenset({"pingback", "trackback"})
 _FOREIGN_TOKENS = NOT_COMMENT_CLASS_TOKENS | _FOREIGN_CLASS_TOKENS
-# Every foreign class token holds one of these: most classes are ruled out by one search.
-_FOREIGN_CLASS_HINT = re.compile("pingback|trackback|pinglist|comment-respond|widget")
 
 
 def first(results: Iterable[T | None]) -> T | None:
     """The first result that is not None; pass a generator so later strategies never run."""
     for found in results:
+        if found is not None:
+            return found
+    return None
+
+
+def first_found(strategies: Iterable[Callable[[S], T | None]], subject: S) -> T | None:
+    """The first strategy's answer about `subject` that is not None; later ones never run.
+    (`first` over a generator, without making one: this runs several times per comment.)"""
+    for strategy in strategies:
+        found = strategy(subject)
         if found is not None:
             return found
     return None
@@ -50,7 +59,10 @@ def is_foreign_block(element: Element) -> bool:
     if element.get("id") in _FOREIGN_IDS or element.tag == "form":
         return True
     value = element.get("class")
-    return bool(value and _FOREIGN_CLASS_HINT.search(value)) and any(
+    # Every foreign token holds one of these: most classes are ruled out by a few searches.
+    hinted = value and ("back" in value or "pinglist" in value or "comment-respond" in value
+                        or "widget" in value)
+    return bool(hinted) and any(
         token in _FOREIGN_TOKENS or token.startswith("widget") for token in value.split())
 
 
