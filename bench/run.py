@@ -1,6 +1,6 @@
 """Benchmark the archiver against a bare Scrapy spider, lxml and trafilatura, in one run.
 
-    python bench/run.py            # N = 1,000 and 10,000, three interleaved repeats (~15 min)
+    python bench/run.py            # N = 1,000 and 10,000, three interleaved repeats (~7 min)
     python bench/run.py --quick    # N = 200, one repeat: a smoke check (~1 min)
 
 Generates synthetic mirrors (bench/synth.py) under bench/out/, serves them on 127.0.0.1 with
