@@ -3,37 +3,38 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import gzip as gzip_module
 import hashlib
 import json
 import os
-import re
 import shutil
 import sqlite3
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from contextlib import closing, suppress
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from archiver.schema import SCHEMA_VERSION
+from archiver.snapshots import (
+    TEMP_PREFIX,
+    fsync_directory,
+    point_latest,
+    prune,
+    publish,
+    remove_abandoned,
+    write_file,
+)
 from archiver.ukdates import to_utc_iso
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-LATEST = "latest"
-# The same pointer as plain text, for copies (zip, object stores) that drop symlinks.
-LATEST_FILE = "LATEST"
-# Basic ISO 8601 UTC time; a counter separates snapshots taken within the same second.
-SNAPSHOT_NAME = re.compile(r"[0-9]{8}T[0-9]{6}Z(-[0-9]{2})?")
 # Test-only: seconds to sleep after each batch, so a test can kill the export mid-write.
 PAUSE_ENV = "LDV_EXPORT_TEST_PAUSE"
-_TEMP = ".tmp-"
 _BATCH = 1000
 
 
@@ -89,23 +90,23 @@ def write_snapshot(db_path: str, exports_dir: str, *, run_id: int | None, keep: 
     pause = float(os.environ.get(PAUSE_ENV) or 0)
     root = Path(exports_dir)
     root.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(root)
+    remove_abandoned(root)
     # Hidden and without a manifest until renamed, so no reader mistakes it for a snapshot.
-    staging = Path(tempfile.mkdtemp(prefix=f"{_TEMP}{os.getpid()}-", dir=root))
+    staging = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=root))
     try:
         os.chmod(staging, 0o755)
         files = _write_tables(db_path, staging, gzip, pause)
         manifest = {"format": "ldv-archiver-snapshot", "format_version": FORMAT_VERSION,
                     "schema_version": SCHEMA_VERSION, "run_id": run_id,
                     "created_at": to_utc_iso(created), "gzip": gzip, "files": files}
-        _write_file(staging / MANIFEST, _stable_json(manifest))
-        _fsync(staging)
-        snapshot = _publish(staging, root, created.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"))
+        write_file(staging / MANIFEST, _stable_json(manifest))
+        fsync_directory(staging)
+        snapshot = publish(staging, root, created.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _point_latest(root, snapshot.name)
-    _prune(root, keep)
+    point_latest(root, snapshot.name)
+    prune(root, keep)
     return snapshot
 
 
@@ -167,104 +168,6 @@ def _quote(identifier: str) -> str:
 
 def _stable_json(value: Any) -> bytes:
     return (json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _publish(staging: Path, root: Path, base: str) -> Path:
-    """Rename the finished directory into place under the first free name for its second."""
-    for attempt in range(100):
-        target = root / (base if attempt == 0 else f"{base}-{attempt:02d}")
-        try:
-            # rename refuses a non-empty target, so a concurrent export cannot be overwritten.
-            os.rename(staging, target)
-        except OSError as exc:
-            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
-                continue
-            raise
-        _fsync(root)
-        return target
-    raise ExportError(f"100 snapshots already named {base}* in {root}")
-
-
-def _point_latest(root: Path, name: str) -> None:
-    link = root / f"{_TEMP}{os.getpid()}-link"
-    with suppress(FileNotFoundError):
-        link.unlink()
-    # Relative, so the exports directory can be moved or mounted elsewhere.
-    os.symlink(name, link)
-    os.replace(link, root / LATEST)
-    text = root / f"{_TEMP}{os.getpid()}-text"
-    _write_file(text, f"{name}\n".encode())
-    os.replace(text, root / LATEST_FILE)
-    _fsync(root)
-
-
-def latest_name(exports_dir: str | Path) -> str | None:
-    """The name of the snapshot `latest` points at, or None before the first."""
-    root = Path(exports_dir)
-    with suppress(FileNotFoundError):
-        return os.readlink(root / LATEST)
-    with suppress(FileNotFoundError):
-        return (root / LATEST_FILE).read_text(encoding="utf-8").strip() or None
-    return None
-
-
-def snapshot_names(exports_dir: str | Path) -> list[str]:
-    """Complete snapshots, oldest first."""
-    return sorted(entry.name for entry in os.scandir(exports_dir)
-                  if SNAPSHOT_NAME.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False))
-
-
-def _prune(root: Path, keep: int) -> None:
-    current = latest_name(root)
-    for name in snapshot_names(root)[:-keep]:
-        if name == current:
-            continue
-        # Renamed first, so a snapshot is never seen half-deleted.
-        doomed = root / f"{_TEMP}{os.getpid()}-old-{name}"
-        os.rename(root / name, doomed)
-        shutil.rmtree(doomed)
-
-
-def _remove_abandoned(root: Path) -> None:
-    """Delete temporary entries left by exports that were killed."""
-    for entry in os.scandir(root):
-        if not entry.name.startswith(_TEMP):
-            continue
-        pid = entry.name[len(_TEMP):].split("-", 1)[0]
-        if not pid.isdigit() or _alive(int(pid)):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, ignore_errors=True)
-        else:
-            with suppress(FileNotFoundError):
-                os.unlink(entry.path)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's live process
-    return True
 
 
 def _project_defaults() -> dict[str, Any]:

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from archiver.export import LATEST, MANIFEST, PAUSE_ENV, latest_name
+from archiver.export import MANIFEST, PAUSE_ENV
 from archiver.faults import FaultPlan
 from archiver.mirror import MirrorServer, serve
+from archiver.snapshots import LATEST, latest_name
 from tests.conftest import DAY1, DAY2, run_crawl
 from tests.fault_matrix import (
     KILL_AT_ROW_ENV,

@@ -20,15 +20,10 @@ from typing import Any
 import pytest
 
 from archiver import export
-from archiver.export import (
-    MANIFEST,
-    TABLES,
-    latest_name,
-    snapshot_names,
-    write_snapshot,
-)
+from archiver.export import MANIFEST, TABLES, write_snapshot
 from archiver.schema import SCHEMA_VERSION, open_database
 from archiver.snapshot_db import SnapshotError, build_database
+from archiver.snapshots import latest_name, snapshot_names
 from tests.archive_factory import (
     EDITED_COMMENT,
     REMOVED_COMMENT,
