@@ -47,17 +47,16 @@ def check_settings(settings: BaseSettings, spider_args: dict[str, str]) -> None:
                           "must be a number of seconds") from None
     if busy < 0:
         raise ConfigError(f"ARCHIVER_BUSY_TIMEOUT={busy} must not be negative")
-    for name in ("ARCHIVER_ACTIVE_DAYS", "ARCHIVER_AUDIT_PER_RUN", "ARCHIVER_EXPORTS_KEEP"):
+    for name in ("ARCHIVER_ACTIVE_DAYS", "ARCHIVER_AUDIT_PER_RUN", "ARCHIVER_AUDIT_CYCLE_RUNS",
+                 "ARCHIVER_EXPORTS_KEEP"):
         try:
             value = settings.getint(name)
         except ValueError:
             raise ConfigError(f"{name}={settings.get(name)!r} must be a whole number") from None
         if value < 0:
             raise ConfigError(f"{name}={value} must not be negative")
-    cycle = settings.get("ARCHIVER_AUDIT_CYCLE_RUNS")
-    if not str(cycle).strip().isdigit() or int(cycle) < 1:
-        raise ConfigError(f"ARCHIVER_AUDIT_CYCLE_RUNS={cycle!r} must be a whole number of runs, "
-                          "at least 1")
+    if settings.getint("ARCHIVER_AUDIT_CYCLE_RUNS") < 1:
+        raise ConfigError("ARCHIVER_AUDIT_CYCLE_RUNS must be at least 1 (runs per audit cycle)")
     db = Path(settings.get("ARCHIVER_DB", ""))
     if not str(db) or db.is_dir():
         raise ConfigError(f"ARCHIVER_DB={str(db)!r} must name a file, e.g. archive.db")

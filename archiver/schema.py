@@ -175,30 +175,15 @@ def m002_search(db: Database) -> None:
 
 
 @migrations()
-def m003_search_indexed_columns_only(db: Database) -> None:
-    # sqlite-utils' update triggers re-index a row on any UPDATE; every re-read rewrites
-    # bookkeeping columns (last_seen_at, last_verified_at) and unchanged values, which
-    # re-tokenised each article body and comment it saw. Only a changed indexed value needs it.
-    for table, columns in SEARCHED.items():
-        listed, old, new, changed = _column_lists(columns)
-        db.executescript(f"""
-            DROP TRIGGER "{table}_au";
-            CREATE TRIGGER "{table}_au" AFTER UPDATE OF {listed} ON "{table}"
-            WHEN {changed} BEGIN
-              INSERT INTO "{table}_fts" ("{table}_fts", rowid, {listed})
-                VALUES('delete', old.rowid, {old});
-              INSERT INTO "{table}_fts" (rowid, {listed}) VALUES (new.rowid, {new});
-            END;
-        """)
-
-
-@migrations()
-def m004_search_in_batches(db: Database) -> None:
+def m003_search_in_batches(db: Database) -> None:
     # Indexing a thread's rows in its own transaction made FTS5 write a new segment per
     # thread: two thirds of the time storing a thread took. New rows now wait in
     # <table>_search_pending until index_pending_search() adds them in one go (every few
     # seconds of a crawl and when a run ends). Edits and deletes of indexed rows still
     # update the index at once; a waiting row is indexed with whatever it holds by then.
+    # sqlite-utils' update triggers re-indexed a row on any UPDATE, and every re-read
+    # rewrites bookkeeping columns (last_seen_at, last_verified_at): only a changed indexed
+    # value needs it.
     for table, columns in SEARCHED.items():
         listed, old, new, changed = _column_lists(columns)
         pending = f"{table}_search_pending"
@@ -230,7 +215,7 @@ def index_pending_search(db: Database) -> int:
     indexed = 0
     with db.atomic():
         for table, columns in SEARCHED.items():
-            listed = ", ".join(f'"{column}"' for column in columns)
+            listed = _column_lists(columns)[0]
             values = ", ".join(f'source."{column}"' for column in columns)
             pending = f"{table}_search_pending"
             indexed += db.execute(

@@ -164,7 +164,7 @@ class Store:
         self.index_pending_search()
 
     def index_pending_search(self) -> int:
-        """Make the rows written since the last call searchable (see schema.m004)."""
+        """Make the rows written since the last call searchable (see schema.m003)."""
         return index_pending_search(self.db)
 
     # --- threads ----------------------------------------------------------------------------

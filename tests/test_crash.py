@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,20 +61,26 @@ def start(server: MirrorServer, db: Path, exports: Path, *args: str,
                             stderr=subprocess.PIPE, text=True)
 
 
+def kill_when(crawl: subprocess.Popen[str], ready: Callable[[], bool], delay: float) -> None:
+    """SIGKILL the crawl `delay` seconds after `ready()` first holds (within a minute)."""
+    deadline = time.monotonic() + 60
+    while not ready():
+        assert crawl.poll() is None, crawl.communicate()[1][-2000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(delay)
+    crawl.send_signal(signal.SIGKILL)
+    crawl.communicate(timeout=30)
+    assert crawl.returncode == -signal.SIGKILL
+
+
 def kill_while_fetching(server: MirrorServer, db: Path, exports: Path,
                         rng: random.Random) -> Kill:
     crawl = start(server, db, exports)
     # After some articles are in (or on their way), before the last one is.
     wanted = rng.randint(2, 10)
-    deadline = time.monotonic() + 60
-    while sum(r.path in SLOW for r in server.requests) < wanted:
-        assert crawl.poll() is None, crawl.communicate()[1][-2000:]
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(rng.uniform(0, 0.12))
-    crawl.send_signal(signal.SIGKILL)
-    crawl.communicate(timeout=30)
-    assert crawl.returncode == -signal.SIGKILL
+    kill_when(crawl, lambda: sum(r.path in SLOW for r in server.requests) >= wanted,
+              rng.uniform(0, 0.12))
     return Kill("fetching", f"after {wanted} article answers", len(server.requests))
 
 
@@ -91,15 +98,7 @@ def kill_while_storing(server: MirrorServer, db: Path, exports: Path, rows: int,
 def kill_while_exporting(server: MirrorServer, db: Path, exports: Path,
                          rng: random.Random) -> Kill:
     crawl = start(server, db, exports, **{PAUSE_ENV: "0.4"})
-    deadline = time.monotonic() + 60
-    while not any(p.name.startswith(".tmp-") for p in exports.glob(".tmp-*")):
-        assert crawl.poll() is None, crawl.communicate()[1][-2000:]
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(rng.uniform(0, 1.0))
-    crawl.send_signal(signal.SIGKILL)
-    crawl.communicate(timeout=30)
-    assert crawl.returncode == -signal.SIGKILL
+    kill_when(crawl, lambda: any(exports.glob(".tmp-*")), rng.uniform(0, 1.0))
     return Kill("exporting", "while the snapshot was being written", len(server.requests))
 
 

@@ -496,8 +496,7 @@ SQL_CALLS = {"execute", "executescript", "executemany", "query"}
 SAFE_INTERPOLATION = {
     ("archiver/store.py", "_comments_by_id"),       # "?,?,…" placeholders only
     ("archiver/schema.py", "open_database"),        # PRAGMA busy_timeout = int(...)
-    ("archiver/schema.py", "m003_search_indexed_columns_only"),  # fixed table/column names
-    ("archiver/schema.py", "m004_search_in_batches"),            # fixed table/column names
+    ("archiver/schema.py", "m003_search_in_batches"),            # fixed table/column names
     ("archiver/schema.py", "index_pending_search"),              # fixed table/column names
     ("archiver/export.py", "_write_table"),         # identifiers quoted by _quote
 }

@@ -156,7 +156,7 @@ def test_site_roots_are_accepted(base_url: str, tmp_path: Path) -> None:
     ({}, {"urls": "x", "mod": "y"}, "-a mod="),
     ({"ARCHIVER_AUDIT_PER_RUN": "-1"}, {}, "must not be negative"),
     ({"ARCHIVER_AUDIT_CYCLE_RUNS": "0"}, {}, "at least 1"),
-    ({"ARCHIVER_AUDIT_CYCLE_RUNS": "1.5"}, {}, "whole number of runs"),
+    ({"ARCHIVER_AUDIT_CYCLE_RUNS": "1.5"}, {}, "must be a whole number"),
     ({"ARCHIVER_BUSY_TIMEOUT": "-5"}, {}, "must not be negative"),
     ({"ARCHIVER_EXPORTS_DIR": "exports", "ARCHIVER_EXPORTS_KEEP": "0"}, {}, "at least 1"),
 ])
