@@ -1,4 +1,4 @@
-"""Typed items that flow from page functions through the pipelines to the store."""
+"""Content items: what page functions extract and the pipelines normalise, dedupe and store."""
 
 from __future__ import annotations
 
@@ -62,28 +62,3 @@ class Thread:
     listed_count: int | None = None
     # (url, ETag, Last-Modified) of the pages read, kept for conditional requests next time.
     validators: tuple[tuple[str, str | None, str | None], ...] = ()
-
-
-@dataclass(frozen=True)
-class PageFailure:
-    """A page that could not be archived; stored so the next run retries it."""
-
-    url: str
-    reason: str
-    http_status: int | None = None
-    attempts: int = 1
-
-
-@dataclass(frozen=True)
-class Unchanged:
-    """An article the server said has not changed since it was last stored (HTTP 304)."""
-
-    article_id: int
-    url: str
-
-
-@dataclass(frozen=True)
-class PageRead:
-    """A page read without failure this run; any failure recorded for its URL is resolved."""
-
-    url: str

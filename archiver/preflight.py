@@ -1,19 +1,18 @@
-"""Checks made before a crawl sends any request: settings, arguments and the run lock."""
+"""Checks made before a crawl sends any request: settings and arguments."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scrapy.settings import BaseSettings
 
-MODES = ("auto", "backfill", "incremental")
-# The crawl's `-a` arguments; anything else is a typo that would otherwise be ignored.
-ARGUMENTS = ("mode", "urls")
+from archiver.policy import MODES
+
 # A host name or IPv4 address (letters, digits, dots, hyphens), or a bracketed IPv6 address.
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -23,20 +22,27 @@ class ConfigError(Exception):
     """A setting or argument the operator must fix; the message is one line saying how."""
 
 
-class ArchiveBusy(Exception):
-    """Another run holds the archive."""
-
-
-def check_settings(settings: BaseSettings, spider_args: dict[str, str]) -> None:
+def check_settings(settings: BaseSettings, spider_args: dict[str, str],
+                   arguments: Sequence[str] = ("mode", "urls")) -> None:
+    """Settings as the spider will see them (its profile applied); `arguments`: its `-a` names."""
+    if not settings.get("ARCHIVER_BASE_URL"):
+        raise ConfigError("ARCHIVER_BASE_URL is not set and this spider's profile has none; "
+                          "use e.g. -s ARCHIVER_BASE_URL=https://your.blog")
     check_base_url(settings.get("ARCHIVER_BASE_URL", ""))
     for alias in settings.getlist("ARCHIVER_ALIAS_HOSTS"):
         if not _HOST.fullmatch(alias):
             raise ConfigError(f"ARCHIVER_ALIAS_HOSTS: {alias!r} is not a bare host name, "
                               "e.g. libdemvoice.org")
-    unknown = sorted(set(spider_args) - set(ARGUMENTS))
+    zone = settings.get("ARCHIVER_TIMEZONE", "")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"ARCHIVER_TIMEZONE={zone!r} is not a time zone name; "
+                          "use e.g. Europe/London") from None
+    unknown = sorted(set(spider_args) - set(arguments))
     if unknown:
         raise ConfigError(f"-a {unknown[0]}=… is not an argument of this crawl; use "
-                          f"{' or '.join(ARGUMENTS)}")
+                          f"{' or '.join(arguments)}")
     mode = spider_args.get("mode", "auto")
     if mode not in MODES:
         raise ConfigError(f"mode={mode!r} is unknown; use one of {', '.join(MODES)}")
@@ -95,34 +101,3 @@ def check_base_url(base: str) -> None:
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigError(f"ARCHIVER_BASE_URL={base!r} must be the site root, without a path, "
                           f"query or fragment; {hint}")
-
-
-class RunLock:
-    """An exclusive lock beside the archive; the kernel drops it if the process dies."""
-
-    def __init__(self, db_path: str) -> None:
-        self.path = Path(f"{db_path}.lock")
-        self.handle: IO[str] | None = None
-
-    def acquire(self) -> None:
-        handle = self.path.open("a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise ArchiveBusy(
-                f"archive {self.path.with_suffix('')} is in use by a running crawl "
-                f"(pid {holder}); not starting") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self.handle = handle
-
-    def release(self) -> None:
-        if self.handle is not None:
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            self.handle.close()
-            self.handle = None

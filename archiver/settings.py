@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from scrapy.settings.default_settings import EXTENSIONS_BASE as scrapy_base_extensions
+
 BOT_NAME = "archiver"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
-# Our `crawl` checks settings and takes the run lock before Scrapy starts.
+# Our `crawl` checks settings (and that the archive is free) before Scrapy starts.
 COMMANDS_MODULE = "archiver.commands"
 
 # --- Archiver settings (validated at start-up by archiver.preflight) ---
+# A spider's site profile gives the next three their defaults (spiders/<site>.py); -s wins.
 # Site root; every request stays on this site or its aliases.
-ARCHIVER_BASE_URL = "https://www.libdemvoice.org"
+ARCHIVER_BASE_URL = ""
 # Other hosts that serve the same site; their URLs are rewritten onto ARCHIVER_BASE_URL.
-ARCHIVER_ALIAS_HOSTS = ["libdemvoice.org", "www.libdemvoice.org", "ldv.org.uk", "www.ldv.org.uk"]
+ARCHIVER_ALIAS_HOSTS: list[str] = []
+# The IANA time zone the site prints its times in.
+ARCHIVER_TIMEZONE = "UTC"
 # SQLite file holding the archive.
 ARCHIVER_DB = "archive.db"
 # Articles published within this many days are re-read on every scheduled run.
@@ -52,32 +57,45 @@ COOKIES_ENABLED = False
 # WordPress does not use meta refresh; following one could leave the site unchecked.
 METAREFRESH_ENABLED = False
 TELNETCONSOLE_ENABLED = False
-# Conditional requests use validators kept in the archive (archiver.conditional), not a disk cache.
+# Conditional requests use validators kept in the archive (http_validators), not a disk cache.
 HTTPCACHE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     # Before RedirectMiddleware (600) sees the 3xx: off-site and looping redirects are
     # recorded as failures, where Scrapy's filters would drop them without a word.
-    "archiver.failures.RedirectGuard": 650,
+    "archiver.middlewares.redirect_guard.RedirectGuard": 650,
     # After HttpCompressionMiddleware (590) has unpacked the body, before MetaRefresh (580).
-    "archiver.encoding.EncodingMiddleware": 588,
+    "archiver.middlewares.encoding.EncodingMiddleware": 588,
     # Then a page cut short is retried, never parsed as a whole thread.
-    "archiver.failures.CutShortGuard": 586,
+    "archiver.middlewares.cut_short.CutShortGuard": 586,
     # Beside RetryMiddleware (550): it sees every overload answer before a retry is queued.
-    "archiver.backoff.BackoffMiddleware": 560,
+    "archiver.middlewares.backoff.BackoffMiddleware": 560,
 }
 
-# A failed page is recorded, never dropped without a word (archiver.failures).
+# A failed page is recorded, never dropped without a word (archiver.extensions.failures).
 SPIDER_MIDDLEWARES = {
     # Nearest the spider, so it sees a callback's exception before any other middleware.
-    "archiver.failures.FailuresMiddleware": 950,
+    "archiver.middlewares.page_outcomes.PageOutcomesMiddleware": 950,
+}
+
+# The archive's own extensions join Scrapy's base set, so a `-s EXTENSIONS=…` that adds one
+# (a profiler, a test hook) cannot drop the ledger. Built in this order: the ledger takes the
+# run lock and applies the schema before anything else opens the archive; the archive state
+# plans the run before the spider opens and the ledger records it.
+EXTENSIONS_BASE = {
+    **scrapy_base_extensions,
+    "archiver.extensions.ledger.RunLedger": 100,
+    "archiver.extensions.archive_state.ArchiveState": 200,
+    "archiver.extensions.failures.FailureLog": 300,
+    "archiver.extensions.search_index.SearchIndexer": 400,
+    "archiver.extensions.snapshot.Snapshot": 500,
 }
 
 ITEM_PIPELINES = {
     # Clean names, bodies and times first: dedupe and store compare normalised values.
-    "archiver.normalise.NormalisePipeline": 100,
-    "archiver.dedupe.DedupePipeline": 200,
-    "archiver.persist.StorePipeline": 300,
+    "archiver.pipelines.normalise.NormalisePipeline": 100,
+    "archiver.pipelines.dedupe.DedupePipeline": 200,
+    "archiver.pipelines.store.StorePipeline": 300,
 }
 
 LOG_LEVEL = "INFO"

@@ -8,18 +8,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import lxml.html
 from scrapy.http import HtmlResponse
 
-from archiver.dedupe import dedupe_thread
+from archiver.dates import utc_now
+from archiver.db.schema import open_database
+from archiver.db.store import Store
 from archiver.items import Thread
-from archiver.normalise import normalise_thread
-from archiver.schema import open_database
-from archiver.store import Store, utc_now
+from archiver.pipelines.dedupe import dedupe_thread
+from archiver.pipelines.normalise import normalise_thread
+from archiver.wordpress.comment_pages import comment_page_links
 from bench.bare_spider import parse_comment_list
-from spiders.ldv_pages import parse_ldv_article, parse_ldv_comments
-from spiders.wordpress import comment_page_links
+from spiders.ldv import LDV, parse_ldv_article, parse_ldv_comments
 
 PLACEHOLDER = "http://127.0.0.1:8000"
 
@@ -104,7 +106,7 @@ def pipeline_stages(pages: list[Page]) -> dict[str, float]:
             now = time.perf_counter()
             spent["parse"] += now - mark
             mark = now
-            thread, _ = normalise_thread(thread)
+            thread, _ = normalise_thread(thread, ZoneInfo(LDV.timezone))
             now = time.perf_counter()
             spent["normalise"] += now - mark
             mark = now

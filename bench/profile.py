@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from archiver.mirror import serve  # noqa: E402
 from bench.run import FAST, OUT  # noqa: E402
+from testing.mirror import serve  # noqa: E402
 
 # (stage, substring of a py-spy frame "function (file:line)"), in order of precedence.
 STAGES = (

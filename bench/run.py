@@ -36,9 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from archiver.export import write_snapshot  # noqa: E402
-from archiver.mirror import LoggedRequest, MirrorServer, serve  # noqa: E402
+from archiver.export.jsonl import write_snapshot  # noqa: E402
 from bench import parse_loops, report, synth  # noqa: E402
+from testing.mirror import LoggedRequest, MirrorServer, serve  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 # Politeness off for the benchmark only; the same engine settings for both spiders.

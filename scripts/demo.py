@@ -13,7 +13,7 @@ import sqlite_utils
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archiver.mirror import serve  # noqa: E402
+from testing.mirror import serve  # noqa: E402
 
 
 def main() -> int:

@@ -1,28 +1,12 @@
-"""Page functions for any WordPress site: article pages, their comment lists, listings."""
-
-# Everything here is pure (a selector or response in, items out); each job lives in its own
-# `wp_*` module and this one is the public entry point. Site quirks (LDV's byline, badges)
-# live in the site's own module on top of this one.
+"""Any WordPress blog: the generic spider, with the default profile and `-s ARCHIVER_BASE_URL`."""
 
 from __future__ import annotations
 
-from spiders.wp_article import parse_article
-from spiders.wp_comment_count import parse_comment_count_heading, parse_count_text
-from spiders.wp_comment_pages import comment_page_links, next_comment_page, previous_comment_page
-from spiders.wp_comments import GENERIC_HINTS, CommentHints, parse_comments
-from spiders.wp_listing import Listing, Teaser, parse_listing
+from archiver.wordpress.spider import WordPressSpider
 
-__all__ = [
-    "GENERIC_HINTS",
-    "CommentHints",
-    "Listing",
-    "Teaser",
-    "comment_page_links",
-    "next_comment_page",
-    "parse_article",
-    "parse_comment_count_heading",
-    "parse_comments",
-    "parse_count_text",
-    "parse_listing",
-    "previous_comment_page",
-]
+
+class GenericWordPressSpider(WordPressSpider):
+    """`scrapy crawl wordpress -s ARCHIVER_BASE_URL=https://any.blog`: no site quirks, times in
+    `ARCHIVER_TIMEZONE` (UTC unless set)."""
+
+    name = "wordpress"

@@ -7,11 +7,14 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from archiver.dates import parse_iso
+from archiver.db.schema import open_database
+from archiver.db.store import Store
 from archiver.items import Article, Comment, Thread
-from archiver.schema import open_database
-from archiver.store import Store
-from archiver.ukdates import parse_iso
+
+LONDON = ZoneInfo("Europe/London")
 
 TRUTH = Path(__file__).resolve().parent / "fixtures" / "ldv" / "truth"
 BASE_URL = "https://www.libdemvoice.org"
@@ -54,8 +57,8 @@ def crawl_archive(path: Path) -> Path:
     Thread 62123 is served with one extra, hostile comment: its text names a script tag and
     its HTML carries a live one, as a compromised page might.
     """
-    from archiver.faults import FaultPlan
-    from archiver.mirror import serve
+    from testing.faults import FaultPlan
+    from testing.mirror import serve
     from tests.conftest import DAY1, DAY2, run_crawl
 
     page_path = "/ed-davey-on-question-time-tonight-62123.html"
@@ -87,7 +90,7 @@ def load_truth(day: str) -> list[dict[str, Any]]:
 
 
 def thread_from_truth(truth: dict[str, Any]) -> Thread:
-    published = parse_iso(truth["published_local"])
+    published = parse_iso(truth["published_local"], zone=LONDON)
     article = Article(
         article_id=truth["post_id"],
         url=truth["url"],
@@ -105,11 +108,11 @@ def thread_from_truth(truth: dict[str, Any]) -> Thread:
     if truth["post_id"] == SCRIPT_ARTICLE:
         comments.append(_script_comment(len(comments) + 1))
     return Thread(article=article, comments=tuple(comments), source_urls=(truth["url"],),
-                  complete=True, listed_count=len(comments))
+                  listed_count=len(comments))
 
 
 def _comment(truth: dict[str, Any], position: int) -> Comment:
-    posted = parse_iso(truth["posted_local"])
+    posted = parse_iso(truth["posted_local"], zone=LONDON)
     paragraphs: list[str] = truth["body_paragraphs"]
     return Comment(
         comment_id=truth["comment_id"],
@@ -128,7 +131,7 @@ def _comment(truth: dict[str, Any], position: int) -> Comment:
 
 
 def _script_comment(position: int) -> Comment:
-    posted = parse_iso("2019-06-01T12:00:00")
+    posted = parse_iso("2019-06-01T12:00:00", zone=LONDON)
     return Comment(
         comment_id=SCRIPT_COMMENT, author="Mallory", author_url=None,
         posted_raw=_comment_header_date(posted), posted_datetime=None,

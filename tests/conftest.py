@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.mirror import MirrorServer, serve
+from testing.mirror import MirrorServer, serve
 
 pytest_plugins = ["tests.goldens_plugin"]
 
@@ -42,11 +42,12 @@ class CrawlResult:
 
 
 def run_crawl(base_url: str, db: Path, *args: str, settings: dict[str, str] | None = None,
-              exports: Path | None = None, timeout: float = 120) -> CrawlResult:
-    """Run `scrapy crawl ldv` in a subprocess, as an operator would."""
+              exports: Path | None = None, timeout: float = 120,
+              spider: str = "ldv") -> CrawlResult:
+    """Run `scrapy crawl <spider>` in a subprocess, as an operator would."""
     merged = {**FAST, "ARCHIVER_BASE_URL": base_url, "ARCHIVER_DB": str(db),
               "ARCHIVER_EXPORTS_DIR": str(exports) if exports else "", **(settings or {})}
-    command = [sys.executable, "-m", "scrapy", "crawl", "ldv"]
+    command = [sys.executable, "-m", "scrapy", "crawl", spider]
     for key, value in merged.items():
         command += ["-s", f"{key}={value}"]
     for arg in args:

@@ -11,12 +11,10 @@ import json
 import logging
 import os
 import re
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
@@ -24,9 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
-
-from archiver.schema import SEARCHED
+from archiver.db.search import SEARCHED
 
 ROOT = Path(__file__).resolve().parent.parent
 MIRROR = ROOT / "tests" / "fixtures" / "ldv"
@@ -35,10 +31,6 @@ PLACEHOLDER = "http://127.0.0.1:8000"
 DOCS = ROOT / "docs" / "faults.md"
 # Where the tests append their observed rows when the docs are being regenerated.
 DOCS_ROWS_ENV = "LDV_FAULT_DOCS_ROWS"
-# Test-only hooks inside the crawl process (see StoreHooks).
-STORE_PAUSE_ENV = "LDV_TEST_STORE_PAUSE"
-KILL_AT_ROW_ENV = "LDV_TEST_KILL_AT_ROW"
-FAIL_ARTICLE_ENV = "LDV_TEST_FAIL_ARTICLE"
 # Crawl settings of the matrix: retries enough for "recovers after N tries"; a timeout and a
 # back-off cap short enough for a quick run (Retry-After is honoured up to the cap).
 RETRIES = {"RETRY_TIMES": "3", "DOWNLOAD_TIMEOUT": "2", "ARCHIVER_MAX_BACKOFF": "0.1"}
@@ -74,79 +66,13 @@ def guarded(settings: Mapping[str, str] | None = None, *, hooks: bool = False) -
     """`-s` settings that add LoopbackOnly (and StoreHooks) to the project's own components."""
     from archiver import settings as project
 
-    middlewares = {**project.DOWNLOADER_MIDDLEWARES, "tests.fault_matrix.LoopbackOnly": 10_000}
+    middlewares = {**project.DOWNLOADER_MIDDLEWARES, "testing.hooks.LoopbackOnly": 10_000}
     merged = {"DOWNLOADER_MIDDLEWARES": json.dumps(middlewares),
               # Real alias hosts are real domains; the tests' aliases cannot resolve.
               "ARCHIVER_ALIAS_HOSTS": "ldv-alias.invalid"}
     if hooks:
-        merged["EXTENSIONS"] = json.dumps({"tests.fault_matrix.StoreHooks": 0})
+        merged["EXTENSIONS"] = json.dumps({"testing.hooks.StoreHooks": 0})
     return {**merged, **(settings or {})}
-
-
-class LoopbackOnly:
-    """Test-only downloader middleware, last before the network: a request for any host
-    but 127.0.0.1 is refused and logged, so no test can reach another address and any
-    attempt shows in the crawl's log as `netguard:`."""
-
-    def process_request(self, request: Any) -> None:
-        host = urlsplit(request.url).hostname
-        if host != "127.0.0.1":
-            logger.error("netguard: refused a request to %s", request.url)
-            raise IgnoreRequest(f"netguard: {host} is not 127.0.0.1")
-
-
-class StoreHooks:
-    """Test-only extension reaching into the store's write transactions.
-
-    LDV_TEST_STORE_PAUSE=s sleeps s seconds per row written inside `write_thread` (so
-    readers meet open transactions); LDV_TEST_KILL_AT_ROW=k SIGKILLs the crawl at the k-th
-    such row, before its transaction commits; LDV_TEST_FAIL_ARTICLE=id makes writing that
-    article's thread fail as a locked database would.
-    """
-
-    def __init__(self, pause: float, kill_at: int, fail_article: int) -> None:
-        from archiver import store as store_module
-        from archiver.store import Store
-
-        self.pause, self.kill_at, self.rows, self.inside = pause, kill_at, 0, False
-        write_thread, comment_row = Store.write_thread, store_module._comment_row
-        hooks = self
-
-        def hooked_write_thread(store: Any, *args: Any, **kwargs: Any) -> Any:
-            if args and args[0].article.article_id == fail_article:
-                raise sqlite3.OperationalError("database is locked")
-            hooks.inside = True
-            try:
-                return write_thread(store, *args, **kwargs)
-            finally:
-                hooks.inside = False
-
-        # Each comment's row is built inside the thread's open transaction.
-        def hooked_comment_row(*args: Any, **kwargs: Any) -> Any:
-            if hooks.inside:
-                hooks.row()
-            return comment_row(*args, **kwargs)
-
-        Store.write_thread = hooked_write_thread  # type: ignore[method-assign]
-        store_module._comment_row = hooked_comment_row
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> StoreHooks:
-        pause = float(os.environ.get(STORE_PAUSE_ENV) or 0)
-        kill_at = int(os.environ.get(KILL_AT_ROW_ENV) or 0)
-        fail_article = int(os.environ.get(FAIL_ARTICLE_ENV) or 0)
-        if not pause and not kill_at and not fail_article:
-            raise NotConfigured
-        return cls(pause, kill_at, fail_article)
-
-    def row(self) -> None:
-        self.rows += 1
-        if self.pause:
-            time.sleep(self.pause)
-        if self.rows == self.kill_at:
-            print(f"storehooks: killing the crawl inside a write, row {self.rows}",
-                  file=sys.stderr, flush=True)
-            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def crawl_command(base_url: str, db: Path, *args: str,
@@ -500,7 +426,7 @@ CASES: tuple[Case, ...] = (
 
 
 def plan(scenario: str) -> dict[str, dict[str, Any]]:
-    """The fault-plan config (see archiver.faults) for every case of a scenario."""
+    """The fault-plan config (see testing.faults) for every case of a scenario."""
     config: dict[str, dict[str, Any]] = {}
     for case in CASES:
         if case.scenario == scenario:
@@ -551,7 +477,7 @@ def render(rows: list[Row]) -> str:
         "Generated by `python -m tests.fault_matrix --write-docs` from what the tests in",
         f"{', '.join(f'`{t}`' for t in TEST_FILES)} observed; do not edit by hand.",
         "Every crawl runs against the bundled mirror on 127.0.0.1 with its fault plan",
-        "(`archiver/faults.py`) and " + ", ".join(f"{k} {v}" for k, v in RETRIES.items())
+        "(`testing/faults.py`) and " + ", ".join(f"{k} {v}" for k, v in RETRIES.items())
         + " (Retry-After is honoured up to that cap);",
         "a network guard in the tests refuses any request for another host, and none was",
         "attempted. Counts that depend on timing (attempts after a dropped keep-alive",

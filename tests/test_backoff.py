@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from archiver.backoff import next_delay, retry_after_seconds
-from archiver.faults import FaultPlan
-from archiver.mirror import serve
+from archiver.middlewares.backoff import next_delay, retry_after_seconds
+from testing.faults import FaultPlan
+from testing.mirror import serve
 from tests.conftest import DAY1, run_crawl
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from archiver.export import MANIFEST, PAUSE_ENV
-from archiver.faults import FaultPlan
-from archiver.mirror import MirrorServer, serve
-from archiver.snapshots import LATEST, latest_name
+from archiver.export.jsonl import MANIFEST
+from archiver.export.publish import LATEST, latest_name
+from testing.faults import FaultPlan
+from testing.hooks import EXPORT_PAUSE_ENV, KILL_AT_ROW_ENV
+from testing.mirror import MirrorServer, serve
 from tests.conftest import DAY1, DAY2, run_crawl
 from tests.fault_matrix import (
-    KILL_AT_ROW_ENV,
     PATHS,
     ROOT,
     Row,
@@ -97,7 +97,7 @@ def kill_while_storing(server: MirrorServer, db: Path, exports: Path, rows: int,
 
 def kill_while_exporting(server: MirrorServer, db: Path, exports: Path,
                          rng: random.Random) -> Kill:
-    crawl = start(server, db, exports, **{PAUSE_ENV: "0.4"})
+    crawl = start(server, db, exports, **{EXPORT_PAUSE_ENV: "0.4"})
     kill_when(crawl, lambda: any(exports.glob(".tmp-*")), rng.uniform(0, 1.0))
     return Kill("exporting", "while the snapshot was being written", len(server.requests))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from archiver.mirror import MirrorServer
+from testing.mirror import MirrorServer
 from tests.conftest import CrawlResult, run_crawl, truth
 
 SEED = 47108
@@ -31,7 +31,7 @@ def comments_of(db: sqlite_utils.Database, article_id: int) -> list[dict[str, ob
 
 @pytest.fixture(scope="module")
 def day1(tmp_path_factory: pytest.TempPathFactory) -> tuple[sqlite_utils.Database, CrawlResult]:
-    from archiver.mirror import serve
+    from testing.mirror import serve
     from tests.conftest import DAY1
 
     folder = tmp_path_factory.mktemp("day1")

@@ -9,8 +9,8 @@ import shutil
 import pytest
 import sqlite_utils
 
-from archiver.faults import FaultPlan
-from archiver.mirror import serve
+from testing.faults import FaultPlan
+from testing.mirror import serve
 from tests.conftest import DAY1, ROOT, CrawlResult, run_crawl
 
 VARIANTS = ROOT / "tests" / "fixtures" / "variants"

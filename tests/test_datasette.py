@@ -12,8 +12,8 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
-from archiver.export import write_snapshot
-from archiver.snapshot_db import build_database
+from archiver.export.jsonl import write_snapshot
+from archiver.export.to_sqlite import build_database
 from tests.archive_factory import (
     EDITED_COMMENT,
     REMOVED_COMMENT,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from archiver.dedupe import dedupe_thread, derived_comment_id
 from archiver.items import Article, Comment, Thread
-from archiver.ukdates import LONDON
+from archiver.pipelines.dedupe import dedupe_thread, derived_comment_id
+
+LONDON = ZoneInfo("Europe/London")
 
 ARTICLE = Article(article_id=5, url="u", title="t", author=None, published_raw=None,
                   published_datetime=None, categories=(), tags=(), body="",

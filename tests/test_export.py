@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from archiver import export
-from archiver.export import MANIFEST, TABLES, write_snapshot
-from archiver.schema import SCHEMA_VERSION, open_database
-from archiver.snapshot_db import SnapshotError, build_database
-from archiver.snapshots import latest_name, snapshot_names
+from archiver.db.schema import SCHEMA_VERSION, open_database
+from archiver.export import jsonl as export
+from archiver.export.jsonl import MANIFEST, TABLES, write_snapshot
+from archiver.export.publish import latest_name, snapshot_names
+from archiver.export.to_sqlite import SnapshotError, build_database
 from tests.archive_factory import (
     EDITED_COMMENT,
     REMOVED_COMMENT,
@@ -193,9 +193,10 @@ def test_bad_arguments_are_refused(archive: Path, tmp_path: Path) -> None:
 
 
 def _export_in_subprocess(db: Path, exports: Path, pause: float) -> subprocess.Popen[bytes]:
-    code = ("import sys; from archiver.export import write_snapshot; "
+    code = ("import sys; from testing.hooks import pause_exports; "
+            f"pause_exports({pause}); from archiver.export.jsonl import write_snapshot; "
             "write_snapshot(sys.argv[1], sys.argv[2], run_id=99, keep=5)")
-    env = {**os.environ, export.PAUSE_ENV: str(pause), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-c", code, str(db), str(exports)], env=env,
                             cwd=ROOT)
 
@@ -274,8 +275,8 @@ def test_kills_at_moments_across_a_whole_export_never_publish_a_partial_snapshot
 
 def test_cli_writes_a_snapshot_with_the_given_options(archive: Path, tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "archiver.export", "--db", str(archive), "--exports-dir",
-         str(tmp_path), "--keep", "1", "--gzip", "--run-id", "7"],
+        [str(Path(sys.executable).with_name("ldv-archiver")), "export", "--db", str(archive),
+         "--exports-dir", str(tmp_path), "--keep", "1", "--gzip", "--run-id", "7"],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
         timeout=60, check=False)
     assert done.returncode == 0, done.stderr

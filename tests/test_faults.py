@@ -17,26 +17,21 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from archiver.encoding import actual_encoding
-from archiver.failures import (
-    FAILURE_URL_META,
-    RedirectGuard,
-    Refused,
-    describe,
-    failure_url,
-    html_is_whole,
-)
-from archiver.faults import FaultPlan
+from archiver.db.schema import open_database
+from archiver.db.store import Store
+from archiver.failures import FAILURE_URL_META, Refused, describe, failure_url
 from archiver.items import Article, Comment, Thread
-from archiver.mirror import LoggedRequest, MirrorServer, serve
-from archiver.schema import open_database
-from archiver.store import Store
+from archiver.middlewares.cut_short import html_is_whole
+from archiver.middlewares.encoding import actual_encoding
+from archiver.middlewares.redirect_guard import RedirectGuard
+from testing.faults import FaultPlan
+from testing.hooks import FAIL_ARTICLE_ENV, LoopbackOnly
+from testing.mirror import LoggedRequest, MirrorServer, serve
 from tests.conftest import CrawlResult, run_crawl
 from tests.fault_matrix import (
     CASES,
     DAY1,
     DOCS,
-    FAIL_ARTICLE_ENV,
     FIRST_RUN,
     HOSTILE_AUTHOR,
     HOSTILE_BODY,
@@ -47,7 +42,6 @@ from tests.fault_matrix import (
     RETRIES,
     ROOT,
     Case,
-    LoopbackOnly,
     Row,
     archive_problems,
     connect,
@@ -494,18 +488,19 @@ def test_huge_responses_are_capped_by_download_maxsize(first_run: Scenario) -> N
 SQL_CALLS = {"execute", "executescript", "executemany", "query"}
 # Statements built with interpolation, and why each is safe: only placeholders or an int.
 SAFE_INTERPOLATION = {
-    ("archiver/store.py", "_comments_by_id"),       # "?,?,…" placeholders only
-    ("archiver/schema.py", "open_database"),        # PRAGMA busy_timeout = int(...)
-    ("archiver/schema.py", "m003_search_in_batches"),            # fixed table/column names
-    ("archiver/schema.py", "index_pending_search"),              # fixed table/column names
-    ("archiver/export.py", "_write_table"),         # identifiers quoted by _quote
+    ("archiver/db/queries.py", "comments_by_id"),   # "?,?,…" placeholders only
+    ("archiver/db/schema.py", "open_database"),     # PRAGMA busy_timeout = int(...)
+    ("archiver/db/schema.py", "open_reader"),       # PRAGMA busy_timeout = int(...)
+    ("archiver/db/schema.py", "m003_search_in_batches"),         # fixed table/column names
+    ("archiver/db/search.py", "index_pending_search"),           # fixed table/column names
+    ("archiver/export/jsonl.py", "_write_table"),   # identifiers quoted by _quote
 }
 
 
 def interpolated_sql() -> list[tuple[str, str, int]]:
     """(file, function, line) of every SQL call whose statement is built by interpolation."""
     found = []
-    for path in sorted([*ROOT.glob("archiver/*.py"), *ROOT.glob("spiders/*.py")]):
+    for path in sorted([*ROOT.glob("archiver/**/*.py"), *ROOT.glob("spiders/**/*.py")]):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for func in ast.walk(tree):
             if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from archiver.mirror import MirrorServer, serve
-from spiders.ldv import audit_size
+from archiver.policy import audit_size
+from testing.mirror import MirrorServer, serve
 from tests.conftest import DAY1, DAY2, run_crawl, truth
 from tests.test_crawl import expected_body, squash
 
@@ -165,7 +165,7 @@ def assert_matches_truth(db: sqlite_utils.Database, day: str) -> None:
 
 def test_broken_home_page_is_a_failure_and_the_run_goes_on(
         day1_archive: tuple[MirrorServer, Path]) -> None:
-    from archiver.faults import FaultPlan
+    from testing.faults import FaultPlan
 
     server, db_path = day1_archive
     db = sqlite_utils.Database(db_path)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from spiders.ldv_urls import SiteUrls
+from archiver.site import SiteUrls
+from spiders.ldv import LDV
 
 SITE = SiteUrls("https://www.libdemvoice.org",
-                frozenset({"libdemvoice.org", "www.libdemvoice.org", "ldv.org.uk"}))
+                frozenset({"libdemvoice.org", "www.libdemvoice.org", "ldv.org.uk"}),
+                LDV.article_path)
 CANONICAL = "https://www.libdemvoice.org/a-warning-47108.html"
 
 

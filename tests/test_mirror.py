@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.faults import Fault, FaultPlan
-from archiver.mirror import MirrorServer, serve
+from testing.faults import Fault, FaultPlan
+from testing.mirror import MirrorServer, serve
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "tests" / "fixtures" / "ldv" / "site"
@@ -502,7 +502,7 @@ def test_try_counter_is_thread_safe() -> None:
 def test_cli_serves_until_killed(tmp_path: Path) -> None:
     faults = tmp_path / "faults.json"
     faults.write_text(json.dumps({"/feed/": {"kind": "rate_limit", "times": 1}}), encoding="utf-8")
-    command = [sys.executable, "-m", "archiver.mirror", str(SITE), "--port", "0"]
+    command = [sys.executable, "-m", "testing.mirror", str(SITE), "--port", "0"]
     with subprocess.Popen(
         [*command, "--faults", str(faults)], cwd=REPO, stdout=subprocess.PIPE, text=True
     ) as proc:

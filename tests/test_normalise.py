@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from archiver import dates
 from archiver.items import Article, Comment, Thread
-from archiver.normalise import normalise_body, normalise_name, normalise_thread
-from archiver.ukdates import to_local_iso
+from archiver.pipelines.normalise import normalise_body, normalise_name, normalise_thread
+
+LONDON = ZoneInfo("Europe/London")
+to_local_iso = partial(dates.to_local_iso, zone=LONDON)
 
 ARTICLE = Article(article_id=1, url="http://127.0.0.1:8000/p-1.html", title=" A  title ",
                   author="Ann\u00a0Smith", published_raw="Sun 25th October 2015 - 1:00 am",
@@ -52,7 +57,7 @@ def test_fall_back_hour_follows_the_thread_order() -> None:
         comment("25th Oct '15 - 1:10am"),
         comment("25th Oct '15 - 1:40am"),
     ))
-    cleaned, warnings = normalise_thread(thread)
+    cleaned, warnings = normalise_thread(thread, LONDON)
     assert warnings == []
     assert [to_local_iso(c.posted_at) for c in cleaned.comments if c.posted_at] == [
         "2015-10-25T01:50:00+01:00", "2015-10-25T01:10:00+00:00", "2015-10-25T01:40:00+00:00"]
@@ -64,7 +69,7 @@ def test_machine_time_wins_and_garbage_is_kept_with_a_warning() -> None:
         comment("the day after"),
         comment("not read", iso="2015-09-04T08:45:00Z"),
     ))
-    cleaned, warnings = normalise_thread(thread)
+    cleaned, warnings = normalise_thread(thread, LONDON)
     times = [c.posted_at and to_local_iso(c.posted_at) for c in cleaned.comments]
     assert times == ["2021-12-02T10:13:00+00:00", None, "2015-09-04T09:45:00+01:00"]
     assert len(warnings) == 1 and "the day after" in warnings[0]
@@ -75,6 +80,7 @@ def test_machine_time_wins_and_garbage_is_kept_with_a_warning() -> None:
 
 def test_article_time_from_the_byline_in_uk_time() -> None:
     cleaned, _ = normalise_thread(Thread(article=replace(
-        ARTICLE, published_raw="Fri 4th September 2015 - 8:30 am"), comments=(), source_urls=()))
+        ARTICLE, published_raw="Fri 4th September 2015 - 8:30 am"), comments=(), source_urls=()),
+        LONDON)
     assert cleaned.article.published_at is not None
     assert to_local_iso(cleaned.article.published_at) == "2015-09-04T08:30:00+01:00"

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from scrapy.http import HtmlResponse
 
+from archiver import wordpress
 from archiver.errors import PageStructureError
 from archiver.items import Comment
-from spiders import wordpress
-from spiders.ldv_pages import chrome_leaks, parse_ldv_article, parse_ldv_comments
+from spiders.ldv import chrome_leaks, parse_ldv_article, parse_ldv_comments
 from tests.pages import DAYS, load_page, load_truth, truth_ids
 from tests.update_goldens import build_golden, golden_pages, golden_path, render
 
@@ -90,7 +90,7 @@ def test_comments_match_truth(day: str, post_id: int) -> None:
         assert comment.author_url == want["author_url"], comment.comment_id
         assert comment.is_post_author is want["is_post_author"], comment.comment_id
         assert comment.body == "\n\n".join(want["body_paragraphs"]), comment.comment_id
-        # The header as shown; dates are parsed elsewhere (archiver.ukdates).
+        # The header as shown; dates are parsed elsewhere (archiver.dates).
         assert comment.posted_raw == php_comment_date(want["posted_local"]), comment.comment_id
         if comment.posted_datetime is not None:
             assert comment.posted_datetime.startswith(want["posted_local"])
@@ -446,7 +446,7 @@ def test_document_title_is_the_last_fallback_for_a_title() -> None:
     """A theme with no entry title, og:title or post heading still yields the <title>."""
     from parsel import Selector
 
-    from spiders.wp_article import _title_document
+    from archiver.wordpress.article import _title_document
 
     page = Selector(text="<html><head><title>Tea &amp; cake | Liberal Democrat Voice</title>"
                          "<meta property='og:site_name' content='Liberal Democrat Voice'>"

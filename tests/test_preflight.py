@@ -13,9 +13,11 @@ import sqlite_utils
 from scrapy.settings import Settings
 
 from archiver import settings as project_settings
-from archiver.faults import FaultPlan
-from archiver.mirror import MirrorServer, serve
-from archiver.preflight import ConfigError, RunLock, check_settings
+from archiver.extensions.ledger import RunLock
+from archiver.preflight import ConfigError, check_settings
+from spiders.ldv import LdvSpider
+from testing.faults import FaultPlan
+from testing.mirror import MirrorServer, serve
 from tests.conftest import DAY1, run_crawl
 from tests.fault_matrix import (
     PATHS,
@@ -134,7 +136,8 @@ def test_a_second_crawl_while_one_runs_exits_3_and_writes_nothing(tmp_path: Path
 def settings(**values: object) -> Settings:
     base = Settings()
     base.setmodule(project_settings)
-    base.setdict(values)
+    LdvSpider.update_settings(base)  # as `scrapy crawl ldv` checks them: its profile applied
+    base.setdict(values, priority="cmdline")
     return base
 
 

@@ -11,11 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archiver.mirror import serve
+from testing.hooks import STORE_PAUSE_ENV
+from testing.mirror import serve
 from tests.conftest import DAY1, DAY2, run_crawl
 from tests.fault_matrix import (
     ROOT,
-    STORE_PAUSE_ENV,
     Row,
     crawl_command,
     crawl_env,

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from archiver.db.rows import content_hash
+from archiver.db.schema import open_database
+from archiver.db.store import Store
 from archiver.items import Article, Comment, Thread
-from archiver.schema import open_database
-from archiver.store import Store, content_hash
-from archiver.ukdates import LONDON
+
+LONDON = ZoneInfo("Europe/London")
 
 ARTICLE = Article(
     article_id=7, url="http://127.0.0.1:8000/post-7.html", title="Post", author="Ann",

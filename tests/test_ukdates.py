@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from archiver.ukdates import (
-    DateParseError,
-    parse_article_date,
-    parse_comment_date,
-    parse_iso,
-    to_local_iso,
-    to_utc_iso,
-)
+from archiver import dates
+from archiver.dates import DateParseError, to_utc_iso
 
 LONDON = ZoneInfo("Europe/London")
+# The site's zone is a parameter of the parsers; these tables are all in London time.
+parse_comment_date = partial(dates.parse_comment_date, zone=LONDON)
+parse_article_date = partial(dates.parse_article_date, zone=LONDON)
+parse_iso = partial(dates.parse_iso, zone=LONDON)
+to_local_iso = partial(dates.to_local_iso, zone=LONDON)
 BST = timezone(timedelta(hours=1))
 GMT = UTC
 

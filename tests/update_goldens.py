@@ -11,8 +11,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from spiders.ldv_pages import parse_ldv_article, parse_ldv_comments
-from spiders.wordpress import comment_page_links
+from archiver.wordpress.comment_pages import comment_page_links
+from spiders.ldv import parse_ldv_article, parse_ldv_comments
 from tests.pages import DAYS, load_page, load_truth, truth_ids
 
 GOLDENS = Path(__file__).resolve().parent / "goldens"

@@ -1,0 +1,67 @@
+"""The spider's reads of the archive: what it knows, for deciding what to fetch this run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from archiver.db.queries import comments_by_id, one_row
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    """What the archive knows of an article, for deciding whether to fetch it again."""
+
+    article_id: int
+    url: str
+    published_at_utc: str | None
+    comment_count_listed: int | None
+    last_verified_at: str | None
+
+
+
+
+class ArchiveReader:
+    """Read-only questions about the archive; one instance per open database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def unresolved_failure_urls(self) -> list[str]:
+        return [row["url"] for row in self.db.query(
+            "SELECT DISTINCT url FROM failures WHERE resolved_at IS NULL ORDER BY url")]
+
+    def backfill_finished(self) -> bool:
+        """Whether a backfill run ever reached its end (some pages may still have failed)."""
+        return one_row(self.db, "SELECT 1 AS done FROM crawl_runs WHERE mode = 'backfill' AND "
+                         "finish_reason = 'finished' LIMIT 1") is not None
+
+    def article_state(self, article_id: int) -> ArticleState | None:
+        row = one_row(self.db,
+            "SELECT article_id, url, published_at_utc, comment_count_listed, last_verified_at "
+            "FROM articles WHERE article_id = ?", article_id)
+        return ArticleState(**row) if row else None
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        row = one_row(self.db, "SELECT etag, last_modified FROM http_validators WHERE url = ?", url)
+        return (row["etag"], row["last_modified"]) if row else (None, None)
+
+    def article_count(self) -> int:
+        return self.db["articles"].count
+
+    def least_recently_verified(self, limit: int) -> list[tuple[int, str]]:
+        """Articles for the audit sweep: never-verified first, then the oldest check."""
+        return [(row["article_id"], row["url"]) for row in self.db.query(
+            "SELECT article_id, url FROM articles ORDER BY last_verified_at IS NOT NULL, "
+            "last_verified_at, article_id LIMIT ?", [limit])]
+
+    def articles_published_since(self, since_utc: str) -> list[tuple[int, str]]:
+        return [(row["article_id"], row["url"]) for row in self.db.query(
+            "SELECT article_id, url FROM articles WHERE published_at_utc >= ? "
+            "ORDER BY published_at_utc DESC", [since_utc])]
+
+    def unknown_comment_ids(self, comment_ids: Iterable[int]) -> set[int]:
+        wanted = set(comment_ids)
+        return wanted - comments_by_id(self.db, sorted(wanted)).keys()

@@ -1,0 +1,234 @@
+"""The archive's schema, declared as sqlite-utils migrations applied before the first write."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from archiver.db.search import SEARCHED, column_lists
+
+migrations = Migrations("archiver")
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    db.table("crawl_runs").create(
+        {
+            "run_id": int,
+            "started_at": str,
+            "finished_at": str,
+            "mode": str,
+            "status": str,
+            "finish_reason": str,
+            "requests": int,
+            "pages_parsed": int,
+            "articles_new": int,
+            "articles_updated": int,
+            "comments_new": int,
+            "comments_edited": int,
+            "comments_removed": int,
+            "comments_restored": int,
+            "count_mismatches": int,
+            "date_warnings": int,
+            "errors": int,
+            "base_url": str,
+        },
+        pk="run_id",
+        not_null={"started_at", "mode", "status"},
+    )
+    db.table("articles").create(
+        {
+            "article_id": int,
+            "url": str,
+            "title": str,
+            "author": str,
+            "published_at": str,
+            "published_at_utc": str,
+            "published_raw": str,
+            "categories": str,
+            "tags": str,
+            "body": str,
+            "comment_count_declared": int,
+            "comment_count_extracted": int,
+            "comment_count_listed": int,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "last_verified_at": str,
+            "first_run_id": int,
+            "last_run_id": int,
+        },
+        pk="article_id",
+        not_null={"url", "first_seen_at", "last_seen_at"},
+        foreign_keys=[
+            ("first_run_id", "crawl_runs", "run_id"),
+            ("last_run_id", "crawl_runs", "run_id"),
+        ],
+    )
+    db.table("articles").create_index(["published_at_utc"])
+    db.table("articles").create_index(["last_verified_at"])
+    db.table("comments").create(
+        {
+            "comment_id": int,
+            "article_id": int,
+            "author": str,
+            "author_url": str,
+            "posted_at": str,
+            "posted_at_utc": str,
+            "posted_raw": str,
+            "body": str,
+            "body_html": str,
+            "content_hash": str,
+            "position": int,
+            "is_post_author": int,
+            "has_wordpress_id": int,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "edited_at": str,
+            "edit_count": int,
+            "removed_at": str,
+            "first_run_id": int,
+            "last_run_id": int,
+        },
+        pk="comment_id",
+        not_null={"article_id", "author", "body", "first_seen_at", "last_seen_at"},
+        defaults={"edit_count": 0, "is_post_author": 0, "has_wordpress_id": 1},
+        foreign_keys=[
+            ("article_id", "articles", "article_id"),
+            ("first_run_id", "crawl_runs", "run_id"),
+            ("last_run_id", "crawl_runs", "run_id"),
+        ],
+    )
+    db.table("comments").create_index(["article_id", "position"])
+    db.table("comments").create_index(["author"])
+    db.table("comments").create_index(["posted_at_utc"])
+    db.table("comment_versions").create(
+        {
+            "version_id": int,
+            "comment_id": int,
+            "body": str,
+            "body_html": str,
+            "content_hash": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "replaced_at": str,
+            "replaced_in_run_id": int,
+        },
+        pk="version_id",
+        not_null={"comment_id", "content_hash"},
+        foreign_keys=[
+            ("comment_id", "comments", "comment_id"),
+            ("replaced_in_run_id", "crawl_runs", "run_id"),
+        ],
+    )
+    db.table("comment_versions").create_index(["comment_id"])
+    db.table("comment_events").create(
+        {
+            "event_id": int,
+            "comment_id": int,
+            "article_id": int,
+            "run_id": int,
+            "event": str,
+            "at": str,
+        },
+        pk="event_id",
+        not_null={"comment_id", "event", "at"},
+        foreign_keys=[
+            ("comment_id", "comments", "comment_id"),
+            ("article_id", "articles", "article_id"),
+            ("run_id", "crawl_runs", "run_id"),
+        ],
+    )
+    db.table("comment_events").create_index(["comment_id"])
+    db.table("failures").create(
+        {
+            "failure_id": int,
+            "run_id": int,
+            "url": str,
+            "reason": str,
+            "http_status": int,
+            "attempts": int,
+            "failed_at": str,
+            "resolved_at": str,
+            "resolved_in_run_id": int,
+        },
+        pk="failure_id",
+        not_null={"url", "reason", "failed_at"},
+        foreign_keys=[
+            ("run_id", "crawl_runs", "run_id"),
+            ("resolved_in_run_id", "crawl_runs", "run_id"),
+        ],
+    )
+    db.table("failures").create_index(["url"])
+    db.table("http_validators").create(
+        {"url": str, "etag": str, "last_modified": str, "checked_at": str},
+        pk="url",
+    )
+
+
+@migrations()
+def m002_search(db: Database) -> None:
+    # Triggers keep the FTS tables in step with every write, so search never lags the data.
+    db.table("comments").enable_fts(["author", "body"], create_triggers=True, tokenize="porter")
+    db.table("articles").enable_fts(["title", "body"], create_triggers=True, tokenize="porter")
+
+
+@migrations()
+def m003_search_in_batches(db: Database) -> None:
+    # Indexing a thread's rows in its own transaction made FTS5 write a new segment per
+    # thread: two thirds of the time storing a thread took. New rows now wait in
+    # <table>_search_pending until index_pending_search() adds them in one go (every few
+    # seconds of a crawl and when a run ends). Edits and deletes of indexed rows still
+    # update the index at once; a waiting row is indexed with whatever it holds by then.
+    # sqlite-utils' update triggers re-indexed a row on any UPDATE, and every re-read
+    # rewrites bookkeeping columns (last_seen_at, last_verified_at): only a changed indexed
+    # value needs it.
+    for table, columns in SEARCHED.items():
+        listed, old, new, changed = column_lists(columns)
+        pending = f"{table}_search_pending"
+        db.executescript(f"""
+            CREATE TABLE "{pending}" (row_id INTEGER PRIMARY KEY);
+            DROP TRIGGER "{table}_ai";
+            CREATE TRIGGER "{table}_ai" AFTER INSERT ON "{table}" BEGIN
+              INSERT OR IGNORE INTO "{pending}" (row_id) VALUES (new.rowid);
+            END;
+            DROP TRIGGER "{table}_au";
+            CREATE TRIGGER "{table}_au" AFTER UPDATE OF {listed} ON "{table}"
+            WHEN ({changed}) AND old.rowid NOT IN (SELECT row_id FROM "{pending}") BEGIN
+              INSERT INTO "{table}_fts" ("{table}_fts", rowid, {listed})
+                VALUES('delete', old.rowid, {old});
+              INSERT INTO "{table}_fts" (rowid, {listed}) VALUES (new.rowid, {new});
+            END;
+            DROP TRIGGER "{table}_ad";
+            CREATE TRIGGER "{table}_ad" AFTER DELETE ON "{table}" BEGIN
+              INSERT INTO "{table}_fts" ("{table}_fts", rowid, {listed})
+                SELECT 'delete', old.rowid, {old}
+                WHERE old.rowid NOT IN (SELECT row_id FROM "{pending}");
+              DELETE FROM "{pending}" WHERE row_id = old.rowid;
+            END;
+        """)
+
+
+def open_reader(path: str, *, busy_timeout: float = 30.0) -> Database:
+    """Open an archive whose schema a writer has applied, for reading only."""
+    db = Database(path)
+    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    db.execute("PRAGMA query_only = ON")
+    return db
+
+
+def open_database(path: str, *, busy_timeout: float = 30.0) -> Database:
+    """Open (creating if needed) the archive in WAL mode with the schema applied."""
+    db = Database(path)
+    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    db.execute("PRAGMA foreign_keys = ON")
+    if path != ":memory:":
+        db.enable_wal()
+        # In WAL mode NORMAL never corrupts and survives a killed process; only a power cut
+        # can undo the last commits, which the next run fetches again.
+        db.execute("PRAGMA synchronous = NORMAL")
+    migrations.apply(db)
+    return db
+
+
+# Snapshots record it: one step per migration, so it can never lag the schema.
+SCHEMA_VERSION = len(migrations.pending(Database(memory=True)))

@@ -1,0 +1,227 @@
+"""The archive's writer: whole threads per transaction with history, the run ledger, failures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlite_utils import Database
+
+from archiver.db.queries import comments_by_id, one_row
+from archiver.db.rows import (
+    ARTICLE_FIELDS,
+    REFRESH_SQL,
+    REFRESHED,
+    UPSERT_VALIDATORS,
+    ThreadChanges,
+    article_row,
+    comment_row,
+    insert_sql,
+    proves_absence,
+    update_sql,
+)
+from archiver.db.search import index_pending_search
+from archiver.items import Thread
+
+
+class Store:
+    """The archive's writes; one instance per open database (the spider reads via ArchiveReader)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- runs -------------------------------------------------------------------------------
+
+    def begin_run(self, mode: str, base_url: str, now: str) -> int:
+        self.index_pending_search()  # what a killed run left waiting
+        with self.db.atomic():
+            # Only one run holds the lock, so any run still marked running was killed.
+            self.db.execute(
+                "UPDATE crawl_runs SET status = 'killed', finish_reason = 'process ended early' "
+                "WHERE status = 'running'"
+            )
+            table = self.db.table("crawl_runs")
+            table.insert({"started_at": now, "mode": mode, "status": "running",
+                          "base_url": base_url})
+            return int(table.last_pk)  # type: ignore[arg-type]
+
+    def finish_run(self, run_id: int, status: str, finish_reason: str, now: str,
+                   counts: dict[str, int]) -> None:
+        with self.db.atomic():
+            self.db.table("crawl_runs").update(
+                run_id,
+                {"finished_at": now, "status": status, "finish_reason": finish_reason, **counts},
+            )
+        self.index_pending_search()
+
+    def index_pending_search(self) -> int:
+        """Make the rows written since the last call searchable (see archiver.db.schema.m003)."""
+        return index_pending_search(self.db)
+
+    # --- threads ----------------------------------------------------------------------------
+
+    def write_thread(self, thread: Thread, run_id: int, now: str) -> ThreadChanges:
+        """Store an article and all its comments in one transaction, keeping history."""
+        changes = ThreadChanges()
+        with self.db.atomic():
+            self._write_article(thread, run_id, now, changes)
+            seen = self._write_comments(thread, run_id, now, changes)
+            self._write_validators(thread, now)
+            if thread.listed_count is not None:
+                self.db.execute(
+                    "UPDATE articles SET comment_count_listed = ? WHERE article_id = ?",
+                    [thread.listed_count, thread.article.article_id],
+                )
+            if thread.complete:
+                if proves_absence(thread):
+                    self._tombstone_missing(thread.article.article_id, seen, run_id, now,
+                                            changes)
+                self.db.execute(
+                    "UPDATE articles SET last_verified_at = ? WHERE article_id = ?",
+                    [now, thread.article.article_id],
+                )
+        return changes
+
+    def _write_article(self, thread: Thread, run_id: int, now: str,
+                       changes: ThreadChanges) -> None:
+        row = article_row(thread)
+        existing = one_row(self.db, "SELECT * FROM articles WHERE article_id = ?",
+                           row["article_id"])
+        if existing is None:
+            changes.article_new = True
+            self._insert("articles", [{**row, "first_seen_at": now, "last_seen_at": now,
+                                       "first_run_id": run_id, "last_run_id": run_id}])
+            return
+        if any(existing[key] != row[key] for key in ARTICLE_FIELDS):
+            changes.article_updated = True
+        updated = {**row, "last_seen_at": now, "last_run_id": run_id}
+        self.db.execute(update_sql("articles", tuple(updated), "article_id"),
+                        [*updated.values(), row["article_id"]])
+
+    def _write_validators(self, thread: Thread, now: str) -> None:
+        rows = [(url, etag, modified, now)
+                for url, etag, modified in thread.validators if etag or modified]
+        if rows:
+            self.db.conn.executemany(UPSERT_VALIDATORS, rows)
+
+    def mark_unchanged(self, article_id: int, url: str, run_id: int, now: str) -> None:
+        """A 304 for the article page: everything stored is still current."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE articles SET last_verified_at = ?, last_seen_at = ?, last_run_id = ? "
+                "WHERE article_id = ?", [now, now, run_id, article_id])
+            self.db.execute(
+                "UPDATE comments SET last_seen_at = ?, last_run_id = ? "
+                "WHERE article_id = ? AND removed_at IS NULL", [now, run_id, article_id])
+            self.db.execute("UPDATE http_validators SET checked_at = ? WHERE url = ?", [now, url])
+
+    def _write_comments(self, thread: Thread, run_id: int, now: str,
+                        changes: ThreadChanges) -> set[int]:
+        article_id = thread.article.article_id
+        rows = [comment_row(comment, article_id) for comment in thread.comments]
+        stored = comments_by_id(self.db, [row["comment_id"] for row in rows])
+        seen: set[int] = set()
+        foreign: list[int] = []
+        new_rows: list[dict[str, Any]] = []
+        refreshed: list[list[Any]] = []
+        for comment, row in zip(thread.comments, rows, strict=True):
+            comment_id = row["comment_id"]
+            existing = stored.get(comment_id)
+            if existing is not None and existing["article_id"] != article_id:
+                # A WordPress id is unique site-wide; another article claiming it is bad input.
+                foreign.append(comment_id)
+                continue
+            seen.add(comment_id)
+            changes.comments_seen += 1
+            if existing is None:
+                changes.comments_new += 1
+                new_rows.append({**row, "has_wordpress_id": int(comment.comment_id is not None
+                                                                and comment_id > 0),
+                                 "first_seen_at": now, "last_seen_at": now,
+                                 "first_run_id": run_id, "last_run_id": run_id})
+                continue
+            if existing["content_hash"] != row["content_hash"]:
+                changes.comments_edited += 1
+                self._replace_body(existing, row, run_id, now)
+            if existing["removed_at"] is not None:
+                changes.comments_restored += 1
+                self._event(comment_id, article_id, run_id, "restored", now)
+            refreshed.append([row[column] for column in REFRESHED] + [now, run_id, comment_id])
+        if new_rows:
+            self._insert("comments", new_rows)
+        if refreshed:
+            # One statement for every comment seen again: most re-reads change nothing else.
+            self.db.conn.executemany(REFRESH_SQL, refreshed)
+        changes.foreign_ids = tuple(foreign)
+        return seen
+
+    def _replace_body(self, existing: dict[str, Any], row: dict[str, Any], run_id: int,
+                      now: str) -> None:
+        self._keep_old_version(existing, run_id, now)
+        self.db.execute(
+            "UPDATE comments SET body = ?, body_html = ?, content_hash = ?, edited_at = ?, "
+            "edit_count = coalesce(edit_count, 0) + 1 WHERE comment_id = ?",
+            [row["body"], row["body_html"], row["content_hash"], now, existing["comment_id"]])
+
+    def _keep_old_version(self, existing: dict[str, Any], run_id: int, now: str) -> None:
+        self.db.table("comment_versions").insert({
+            "comment_id": existing["comment_id"],
+            "body": existing["body"],
+            "body_html": existing["body_html"],
+            "content_hash": existing["content_hash"],
+            "first_seen_at": existing["edited_at"] or existing["first_seen_at"],
+            "last_seen_at": existing["last_seen_at"],
+            "replaced_at": now,
+            "replaced_in_run_id": run_id,
+        })
+        self._event(existing["comment_id"], existing["article_id"], run_id, "edited", now)
+
+    def _tombstone_missing(self, article_id: int, seen: set[int], run_id: int, now: str,
+                           changes: ThreadChanges) -> None:
+        present = [
+            row["comment_id"]
+            for row in self.db.query(
+                "SELECT comment_id FROM comments WHERE article_id = ? AND removed_at IS NULL",
+                [article_id],
+            )
+        ]
+        for comment_id in present:
+            if comment_id in seen:
+                continue
+            changes.comments_removed += 1
+            self.db.execute(
+                "UPDATE comments SET removed_at = ?, last_run_id = ? WHERE comment_id = ?",
+                [now, run_id, comment_id],
+            )
+            self._event(comment_id, article_id, run_id, "removed", now)
+
+    def _event(self, comment_id: int, article_id: int, run_id: int, event: str, now: str) -> None:
+        self.db.table("comment_events").insert({"comment_id": comment_id, "article_id": article_id,
+                                                "run_id": run_id, "event": event, "at": now})
+
+    def _insert(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Rows with the same keys, in one statement."""
+        self.db.conn.executemany(insert_sql(table, tuple(rows[0])),
+                                 [tuple(row.values()) for row in rows])
+
+    # --- failures ---------------------------------------------------------------------------
+
+    def record_failure(self, run_id: int, url: str, reason: str, http_status: int | None,
+                       attempts: int, now: str) -> None:
+        with self.db.atomic():
+            self.db.table("failures").insert({
+                "run_id": run_id, "url": url, "reason": reason, "http_status": http_status,
+                "attempts": attempts, "failed_at": now,
+            })
+
+    def resolve_failures(self, urls: Iterable[str], run_id: int, now: str) -> int:
+        resolved = 0
+        with self.db.atomic():
+            for url in urls:
+                cursor = self.db.execute(
+                    "UPDATE failures SET resolved_at = ?, resolved_in_run_id = ? "
+                    "WHERE url = ? AND resolved_at IS NULL",
+                    [now, run_id, url],
+                )
+                resolved += cursor.rowcount
+        return resolved

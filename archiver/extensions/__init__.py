@@ -1,0 +1,1 @@
+"""Extensions driven by signals: archive state, run ledger and lock, failures, search, snapshots."""

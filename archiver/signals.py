@@ -1,0 +1,28 @@
+"""The archiver's own signals: what a run meets besides content, sent to the extensions.
+
+Items carry content only; a failed page, a page read cleanly and a thread the server says is
+unchanged are facts about the run, so they travel as signals to the components that keep them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# failure=PageFailure: a page that could not be archived.
+page_failed = object()
+# url=str: a page read without failure this run, so earlier failures of its URL are resolved.
+page_read = object()
+# article_id=int, url=str: HTTP 304 for a stored article, so its thread is still current.
+thread_unchanged = object()
+# run_id=int, status=str, reason=str: the ledger has closed the run.
+run_finished = object()
+
+
+@dataclass(frozen=True)
+class PageFailure:
+    """A page that could not be archived; stored so the next run retries it."""
+
+    url: str
+    reason: str
+    http_status: int | None = None
+    attempts: int = 1

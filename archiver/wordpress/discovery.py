@@ -1,0 +1,149 @@
+"""Where a WordPress site's articles are found: listing pages, the sitemap, the comments feed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+from twisted.python.failure import Failure
+
+from archiver.db.reads import ArchiveReader
+from archiver.errors import PageStructureError
+from archiver.policy import RunPlan, refetch_reason
+from archiver.site import SiteUrls
+from archiver.wordpress.feeds import comment_feed_links
+from archiver.wordpress.listing import parse_listing
+
+
+class Discovery:
+    """The spider's callbacks that find articles; each found one goes to `article_request`.
+
+    A backfill walks the listings to the oldest, then the sitemap. An incremental run walks
+    the listings while they show something new or changed, then the comments feed, the
+    active window, earlier failures and the audit.
+    """
+
+    crawler: Any
+    archive: ArchiveReader
+    plan: RunPlan
+
+    @property
+    def site_urls(self) -> SiteUrls:
+        raise NotImplementedError
+
+    @property
+    def mode(self) -> str:
+        raise NotImplementedError
+
+    def article_request(self, url: str, *, reason: str, listed_count: int | None = None,
+                        conditional: bool = False) -> scrapy.Request | None:
+        raise NotImplementedError
+
+    def page_failed(self, response: Response, reason: str) -> None:
+        raise NotImplementedError
+
+    def on_error(self, failure: Failure) -> None:
+        raise NotImplementedError
+
+    def parse_listing_page(self, response: Response) -> Iterator[Any]:
+        try:
+            listing = parse_listing(response_selector(response), response.url)
+        except PageStructureError as exc:
+            self.page_failed(response, str(exc))
+            yield from self.after_listings()
+            return
+        self.crawler.stats.inc_value("archiver/listing_pages")
+        if not listing.teasers:
+            # WordPress answers 404 past its last page, so an empty listing is a broken one.
+            self.page_failed(response, "listing page shows no articles")
+            yield from self.after_listings()
+            return
+        wanted_on_page = 0
+        for teaser in listing.teasers:
+            found = self.site_urls.article(teaser.url)
+            if found is None:
+                continue
+            if self.plan.incremental:
+                reason = refetch_reason(self.archive.article_state(found[0]),
+                                        teaser.comment_count, self.plan.window_start)
+                if reason is None:
+                    continue
+            else:
+                reason = self.mode
+            wanted_on_page += 1
+            request = self.article_request(teaser.url, reason=reason,
+                                           listed_count=teaser.comment_count,
+                                           conditional=self.plan.incremental)
+            if request is not None:
+                yield request
+        more = listing.next_url is not None and self.site_urls.on_site(listing.next_url)
+        if self.plan.incremental and wanted_on_page == 0:
+            # A whole page of old, unchanged threads: everything older is older still.
+            more = False
+        if more and listing.next_url is not None:
+            yield scrapy.Request(self.site_urls.rebase(listing.next_url),
+                                 callback=self.parse_listing_page, errback=self.on_listing_error)
+        else:
+            yield from self.after_listings()
+
+    def after_listings(self) -> Iterator[Any]:
+        """Requests that must wait until the listings have given each article its count."""
+        base = self.site_urls.base_url
+        if self.mode == "backfill":
+            yield scrapy.Request(f"{base}/robots.txt", callback=self.parse_robots,
+                                 errback=self.on_error)
+            return
+        yield scrapy.Request(f"{base}/comments/feed/", callback=self.parse_comment_feed,
+                             errback=self.on_error)
+        for _, url in self.archive.articles_published_since(self.plan.window_start):
+            if (request := self.article_request(url, reason="active", conditional=True)):
+                yield request
+        for url in self.archive.unresolved_failure_urls():
+            if (request := self.article_request(url, reason="failed before")):
+                yield request
+        for _, url in self.archive.least_recently_verified(self.plan.audit_size):
+            # Unconditional on purpose: a cache's Last-Modified may follow the post, not its
+            # comments, and the audit is the net that must not trust it.
+            if (request := self.article_request(url, reason="audit")):
+                yield request
+
+    def parse_robots(self, response: Response) -> Iterator[Any]:
+        sitemaps = list(sitemap_urls_from_robots(response.body, base_url=response.url))
+        if not sitemaps:
+            sitemaps = [f"{self.site_urls.base_url}/wp-sitemap.xml"]
+        for url in sitemaps:
+            if self.site_urls.on_site(url):
+                yield scrapy.Request(self.site_urls.rebase(url), callback=self.parse_sitemap,
+                                     errback=self.on_error)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        sitemap = Sitemap(response.body)
+        for entry in sitemap:
+            url = entry["loc"]
+            if not self.site_urls.on_site(url):
+                continue
+            if sitemap.type == "sitemapindex":
+                yield scrapy.Request(self.site_urls.rebase(url), callback=self.parse_sitemap,
+                                     errback=self.on_error)
+            elif (request := self.article_request(url, reason="sitemap")):
+                yield request
+
+    def parse_comment_feed(self, response: Response) -> Iterator[Any]:
+        links = comment_feed_links(response.body)
+        for comment_id in sorted(self.archive.unknown_comment_ids(links)):
+            if (request := self.article_request(links[comment_id], reason="comment feed")):
+                yield request
+
+    def on_listing_error(self, failure: Failure) -> Iterator[Any]:
+        """A lost listing page must not cost the rest of the run its later phases."""
+        self.on_error(failure)
+        yield from self.after_listings()
+
+
+def response_selector(response: Response) -> scrapy.Selector:
+    if not isinstance(response, TextResponse):
+        raise PageStructureError(f"{response.url} is not a text page")
+    return response.selector

@@ -1,0 +1,170 @@
+"""The navigation spider for any WordPress site: what to ask for, and threads read page by page."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from functools import cached_property
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.settings import BaseSettings
+from twisted.python.failure import Failure
+
+from archiver import signals
+from archiver.db.reads import ArchiveReader
+from archiver.errors import PageStructureError
+from archiver.failures import FAILURE_URL_META, failure_url, page_failure
+from archiver.policy import RunPlan
+from archiver.signals import PageFailure
+from archiver.site import SiteProfile, SiteUrls
+from archiver.threads import ThreadPages
+from archiver.wordpress.comment_pages import comment_page_links
+from archiver.wordpress.discovery import Discovery
+
+
+class WordPressSpider(Discovery, scrapy.Spider):
+    """Walks the listings (and, for a backfill, the sitemap); fetches each article once a run.
+
+    Arguments: ``-a mode=auto|backfill|incremental`` (auto: backfill until one has finished),
+    ``-a urls=URL[,URL...]`` to crawl just those articles. What to fetch comes from `plan`
+    and `archive`, which the ArchiveState extension gives the spider before it starts.
+    """
+
+    name = "wordpress"
+    profile = SiteProfile(name="wordpress")
+    # The crawl's `-a` arguments; anything else is a typo that preflight refuses.
+    arguments = ("mode", "urls")
+    allowed_domains: list[str]
+    archive: ArchiveReader
+    plan: RunPlan
+
+    def __init__(self, *args: Any, mode: str = "auto", urls: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.requested_mode = mode
+        self.requested_urls = [u.strip() for u in urls.split(",") if u.strip()]
+        self.requested: set[int] = set()
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        # The profile's defaults sit below `-s`, above the project's settings.
+        settings.setdict(cls.profile.settings(), priority="spider")
+        super().update_settings(settings)
+
+    @cached_property
+    def site_urls(self) -> SiteUrls:
+        settings = self.crawler.settings
+        return SiteUrls(settings.get("ARCHIVER_BASE_URL").rstrip("/"),
+                        frozenset(h.lower() for h in settings.getlist("ARCHIVER_ALIAS_HOSTS")),
+                        self.profile.article_path)
+
+    @property
+    def mode(self) -> str:
+        return self.plan.mode
+
+    async def start(self) -> AsyncIterator[Any]:
+        site = self.site_urls
+        self.allowed_domains = [site.host.split(":")[0]]
+        self.logger.info("mode %s on %s", self.mode, site.base_url)
+        if self.mode == "urls":
+            for url in self.requested_urls:
+                request = self.article_request(url, reason="asked for")
+                if request is None:
+                    self.logger.error("not an article URL of this site: %s", url)
+                    self.report(PageFailure(url, "not an article URL of this site"))
+                else:
+                    yield request
+            return
+        yield scrapy.Request(f"{site.base_url}/", callback=self.parse_listing_page,
+                             errback=self.on_listing_error)
+
+    def report(self, failure: PageFailure) -> None:
+        self.crawler.signals.send_catch_log(signals.page_failed, failure=failure)
+
+    def page_failed(self, response: Response, reason: str) -> None:
+        """This response's page could not be archived: filed under the URL the spider asked
+        for (a comment page's article, the URL before redirects)."""
+        url = response.url if response.request is None else failure_url(response.request)
+        if url != response.url:
+            reason = f"{reason} (at {response.url})"
+        self.report(PageFailure(url, reason, response.status))
+
+    def article_request(self, url: str, *, reason: str, listed_count: int | None = None,
+                        conditional: bool = False) -> scrapy.Request | None:
+        found = self.site_urls.article(url)
+        if found is None:
+            return None
+        post_id, canonical = found
+        if post_id in self.requested:
+            return None
+        self.requested.add(post_id)
+        headers: dict[str, str] = {}
+        if conditional:
+            etag, modified = self.archive.validators(canonical)
+            if etag:
+                headers["If-None-Match"] = etag
+            if modified:
+                headers["If-Modified-Since"] = modified
+        self.logger.debug("fetch %s (%s)", canonical, reason)
+        self.crawler.stats.inc_value(f"archiver/fetch_reason/{reason}")
+        return scrapy.Request(
+            canonical, headers=headers, callback=self.parse_article, errback=self.on_error,
+            cb_kwargs={"post_id": post_id, "listed_count": listed_count},
+            meta={"handle_httpstatus_list": [304]},
+        )
+
+    # --- articles ---------------------------------------------------------------------------
+
+    def parse_article(self, response: Response, post_id: int, listed_count: int | None,
+                      thread: ThreadPages | None = None) -> Iterator[Any]:
+        if response.status == 304:
+            self.crawler.signals.send_catch_log(signals.thread_unchanged, article_id=post_id,
+                                                url=response.url)
+            return
+        if not isinstance(response, TextResponse):
+            kind = response.headers.get("Content-Type")
+            self.page_failed(response, f"not a text page ({kind!r})")
+            return
+        self.crawler.stats.inc_value("archiver/pages_parsed")
+        comments = tuple(self.profile.parse_comments(response.selector, response.url))
+        links = [self.site_urls.rebase(link)
+                 for link in comment_page_links(response.selector, response.url)
+                 if self.site_urls.on_site(link)]
+        if thread is None:
+            try:
+                article = self.profile.parse_article(response)
+            except PageStructureError as exc:
+                self.page_failed(response, str(exc))
+                return
+            found = self.site_urls.article(response.url)
+            if found is not None:
+                article = replace(article, url=found[1])
+            thread = ThreadPages.start(
+                article, response.url, comments, links, listed_count=listed_count,
+                validators=((response.url, header(response, "ETag"),
+                             header(response, "Last-Modified")),))
+        else:
+            thread.add(response.url, comments, links)
+        next_url = thread.next_page()
+        if next_url is not None:
+            yield scrapy.Request(next_url, callback=self.parse_article, errback=self.on_error,
+                                 cb_kwargs={"post_id": post_id, "listed_count": listed_count,
+                                            "thread": thread},
+                                 meta={FAILURE_URL_META: thread.thread.article.url})
+            return
+        whole, extracted = thread.finish()
+        declared = whole.article.comment_count_declared
+        if (declared or 0) != extracted:
+            self.crawler.stats.inc_value("archiver/count_mismatches")
+            self.logger.warning("count mismatch on %s: heading says %s, extracted %d",
+                                whole.article.url, declared, extracted)
+        yield whole
+
+    def on_error(self, failure: Failure) -> None:
+        self.report(page_failure(failure))
+
+
+def header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

@@ -1,0 +1,1 @@
+"""Servers and fault injection for tests and benchmarks; never installed."""
