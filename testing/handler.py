@@ -14,8 +14,20 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
 
-from testing.faults import Fault, garbage, pad, reencode
-from testing.site import SiteConfig, etag_for, is_text, locate, not_modified, split_target
+from testing.bodies import garbage, pad, reencode
+from testing.faults import Fault
+from testing.site import (
+    HTML,
+    SiteConfig,
+    content_type_for,
+    etag_for,
+    is_text,
+    locate,
+    not_modified,
+    rewrite,
+    rewrite_text,
+    split_target,
+)
 
 if TYPE_CHECKING:
     from testing.server import MirrorHTTPServer, MirrorServer
@@ -30,7 +42,6 @@ LOGGED_HEADERS = (
     "Accept-Encoding",
     "Referer",
 )
-_HTML = "text/html; charset=UTF-8"
 
 
 @dataclass(frozen=True)
@@ -123,7 +134,7 @@ class MirrorHandler(BaseHTTPRequestHandler):
         except ValueError:
             phrase = "Error"
         body = f"<html><body><h1>{status} {phrase}</h1></body></html>\n".encode()
-        self._send(status, body, _HTML, head=head, fault=fault, extra=extra, close=close)
+        self._send(status, body, HTML, head=head, fault=fault, extra=extra, close=close)
 
     def _not_allowed(self) -> None:
         # The request body is never read, so the connection cannot be reused.
@@ -206,7 +217,7 @@ class MirrorHandler(BaseHTTPRequestHandler):
         assert found.file is not None
         rel = found.file.relative_to(site.root).as_posix()
         content_type = site.content_type(rel)
-        body = self._rewrite(site, found.file.read_bytes(), content_type)
+        body = rewrite(site, self.mirror.base_url, found.file.read_bytes(), content_type)
         mtime = mirror.mtime(found.file)
 
         if fault is not None and fault.kind == "truncate":
@@ -235,12 +246,12 @@ class MirrorHandler(BaseHTTPRequestHandler):
             self._error(fault.effective_status(), head=head, fault=fault, extra=extra)
         elif fault.kind in ("redirect", "redirect_loop"):
             assert fault.to is not None
-            location = self._rewrite_text(site, fault.to)
+            location = rewrite_text(site, self.mirror.base_url, fault.to)
             self._redirect(location, fault.effective_status(), head=head, fault=fault)
         elif fault.kind == "replace":
             assert fault.body is not None
-            content_type = fault.content_type or self._type_for(site, url_path)
-            body = self._rewrite(site, fault.body.encode("utf-8"), content_type)
+            content_type = fault.content_type or content_type_for(site, url_path)
+            body = rewrite(site, self.mirror.base_url, fault.body.encode("utf-8"), content_type)
             found = locate(site, url_path)
             file = None if found is None else found.file
             mtime = self.mirror.mtime(file)
@@ -250,25 +261,8 @@ class MirrorHandler(BaseHTTPRequestHandler):
             found = locate(site, url_path)
             original = b""
             if found is not None and found.file is not None:
-                original = self._rewrite(site, found.file.read_bytes(), _HTML)
-            self._page(garbage(fault, original), _HTML, None, head=head, fault=fault)
+                original = rewrite(site, self.mirror.base_url, found.file.read_bytes(), HTML)
+            self._page(garbage(fault, original), HTML, None, head=head, fault=fault)
         else:
             return False
         return True
-
-    @staticmethod
-    def _type_for(site: SiteConfig, url_path: str) -> str:
-        found = locate(site, url_path)
-        if found is None or found.file is None:
-            return _HTML
-        return site.content_type(found.file.relative_to(site.root).as_posix())
-
-    def _rewrite(self, site: SiteConfig, body: bytes, content_type: str) -> bytes:
-        if site.placeholder is None or not is_text(content_type):
-            return body
-        return body.replace(site.placeholder.encode(), self.mirror.base_url.encode())
-
-    def _rewrite_text(self, site: SiteConfig, text: str) -> str:
-        if site.placeholder is None:
-            return text
-        return text.replace(site.placeholder, self.mirror.base_url)

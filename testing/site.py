@@ -20,6 +20,8 @@ _DEFAULT_TYPES = {
 }
 
 
+HTML = "text/html; charset=UTF-8"
+
 @dataclass(frozen=True)
 class SiteConfig:
     """How to serve one mirror directory, read from its `site.json` (all keys optional)."""
@@ -133,3 +135,24 @@ def not_modified(inm: str | None, ims: str | None, etag: str, mtime: float | Non
     if since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     return int(mtime) <= since.timestamp()
+
+
+def content_type_for(site: SiteConfig, url_path: str) -> str:
+    """The type the file behind `url_path` is served as (HTML when there is none)."""
+    found = locate(site, url_path)
+    if found is None or found.file is None:
+        return HTML
+    return site.content_type(found.file.relative_to(site.root).as_posix())
+
+
+def rewrite(site: SiteConfig, base_url: str, body: bytes, content_type: str) -> bytes:
+    """A text body with the saved pages' placeholder origin replaced by the server's."""
+    if site.placeholder is None or not is_text(content_type):
+        return body
+    return body.replace(site.placeholder.encode(), base_url.encode())
+
+
+def rewrite_text(site: SiteConfig, base_url: str, text: str) -> str:
+    if site.placeholder is None:
+        return text
+    return text.replace(site.placeholder, base_url)
