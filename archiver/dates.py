@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil import parser, tz
 
 __all__ = [
+    "FUTURE_SLACK",
     "DateParseError",
     "parse_article_date",
     "parse_comment_date",
@@ -59,6 +60,10 @@ _ISO_WITH_TIME = re.compile(r"\s*[0-9]{4}-?[0-9]{2}-?[0-9]{2}[T ][0-9]{2}:?[0-9]
 # strptime %y rule. dateutil's default slides with today's date, which would
 # make the result depend on when the crawl ran.
 _PIVOT = 70
+
+# How far ahead of the crawl's clock a site's time may be and still be "now" (a server clock
+# or a wrong ARCHIVER_TIMEZONE); later is in the future: `'69` read as 2069, a post dated 2099.
+FUTURE_SLACK = timedelta(days=1)
 
 
 class DateParseError(ValueError):

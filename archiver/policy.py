@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from archiver.dates import to_utc_iso
+from archiver.dates import FUTURE_SLACK, to_utc_iso
 from archiver.db.reads import ArticleState
 
 MODES = ("auto", "backfill", "incremental")
@@ -18,8 +18,10 @@ class RunPlan:
 
     # backfill (walk everything), incremental (what changed) or urls (only those asked for).
     mode: str
-    # UTC ISO time: articles published since are re-read every run.
+    # UTC ISO times: articles published between them are re-read every run. The window ends
+    # a day after the run starts (a site's clock or zone may run ahead), not in 2099.
     window_start: str
+    window_end: str
     # Least recently verified threads re-read this run.
     audit_size: int
 
@@ -43,6 +45,11 @@ def active_since(now: datetime, active_days: int) -> str:
     return to_utc_iso(now - timedelta(days=active_days))
 
 
+def active_until(now: datetime) -> str:
+    """UTC ISO time after which a published time is in the future, so not active."""
+    return to_utc_iso(now + FUTURE_SLACK)
+
+
 def audit_size(articles: int, per_run: int, cycle_runs: int) -> int:
     """Threads the audit re-reads this run: at most `per_run`, and no more than a full cycle
     over `cycle_runs` runs needs, so a small archive's scheduled runs stay a small share of
@@ -51,7 +58,7 @@ def audit_size(articles: int, per_run: int, cycle_runs: int) -> int:
 
 
 def refetch_reason(state: ArticleState | None, listed_count: int | None,
-                   window_start_utc: str) -> str | None:
+                   window_start_utc: str, window_end_utc: str) -> str | None:
     """Why an article seen on a listing page should be fetched, or None to leave it.
 
     Listing counts include pingbacks, so they are compared with the listed count stored
@@ -63,6 +70,7 @@ def refetch_reason(state: ArticleState | None, listed_count: int | None,
         return "never verified"
     if listed_count is not None and listed_count != state.comment_count_listed:
         return "listed count changed"
-    if state.published_at_utc is not None and state.published_at_utc >= window_start_utc:
+    published = state.published_at_utc
+    if published is not None and window_start_utc <= published <= window_end_utc:
         return "active"
     return None

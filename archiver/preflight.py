@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Sequence
@@ -11,11 +12,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scrapy.settings import BaseSettings
 
+from archiver import settings as project_settings
+from archiver.db.connection import NotAnArchive, check_file
+from archiver.export.publish import exports_dir_for
 from archiver.policy import MODES
 
 # A host name or IPv4 address (letters, digits, dots, hyphens), or a bracketed IPv6 address.
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
-_SQLITE_MAGIC = b"SQLite format 3\x00"
+_PREFIX = "ARCHIVER_"
 
 
 class ConfigError(Exception):
@@ -25,6 +29,7 @@ class ConfigError(Exception):
 def check_settings(settings: BaseSettings, spider_args: dict[str, str],
                    arguments: Sequence[str] = ("mode", "urls")) -> None:
     """Settings as the spider will see them (its profile applied); `arguments`: its `-a` names."""
+    check_names(settings)
     if not settings.get("ARCHIVER_BASE_URL"):
         raise ConfigError("ARCHIVER_BASE_URL is not set and this spider's profile has none; "
                           "use e.g. -s ARCHIVER_BASE_URL=https://your.blog")
@@ -72,16 +77,33 @@ def check_settings(settings: BaseSettings, spider_args: dict[str, str],
         raise ConfigError(f"ARCHIVER_DB={str(db)!r}: folder {str(folder)!r} {problem}")
     if not os.access(folder, os.W_OK) or (db.exists() and not os.access(db, os.R_OK | os.W_OK)):
         raise ConfigError(f"ARCHIVER_DB={str(db)!r} is not readable and writable by this user")
-    if db.is_file() and db.stat().st_size:
-        with db.open("rb") as handle:
-            if handle.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
-                raise ConfigError(f"ARCHIVER_DB={str(db)!r} is not an SQLite database")
-    exports = settings.get("ARCHIVER_EXPORTS_DIR", "")
+    if db.is_file():
+        # Read without writing (another application's file stays byte for byte as it was), from
+        # the file itself: this process has no connection to it yet.
+        try:
+            check_file(str(db))
+        except NotAnArchive as exc:
+            raise ConfigError(f"ARCHIVER_DB={str(db)!r} {exc.reason}") from None
+    exports = exports_dir_for(str(db), settings.get("ARCHIVER_EXPORTS_DIR"))
     if exports and settings.getint("ARCHIVER_EXPORTS_KEEP") < 1:
         raise ConfigError("ARCHIVER_EXPORTS_KEEP must be at least 1 while snapshots are on "
-                          "(ARCHIVER_EXPORTS_DIR is set)")
+                          "(ARCHIVER_EXPORTS_DIR is not empty)")
     if exports and Path(exports).exists() and not Path(exports).is_dir():
         raise ConfigError(f"ARCHIVER_EXPORTS_DIR={exports!r} is a file, not a folder")
+
+
+def check_names(settings: BaseSettings) -> None:
+    """Every ARCHIVER_* name given is one the archiver defines: a misspelt one is no setting."""
+    known = sorted(name for name in vars(project_settings) if name.startswith(_PREFIX))
+    for name in sorted(str(key) for key in settings):
+        if not name.upper().startswith(_PREFIX) or name in known:
+            continue
+        # Compared without the prefix every name shares, which would make any two look alike.
+        close = difflib.get_close_matches(name.upper()[len(_PREFIX):],
+                                          [k[len(_PREFIX):] for k in known], n=1, cutoff=0.6)
+        hint = (f"did you mean {_PREFIX}{close[0]}?" if close
+                else "the README lists every setting")
+        raise ConfigError(f"{name} is not a setting of the archiver; {hint}")
 
 
 def check_base_url(base: str) -> None:

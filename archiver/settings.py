@@ -26,8 +26,9 @@ ARCHIVER_ACTIVE_DAYS = 14
 ARCHIVER_AUDIT_PER_RUN = 20
 # ...but no more than one full audit cycle over this many runs needs (a small archive's share).
 ARCHIVER_AUDIT_CYCLE_RUNS = 100
-# Snapshot directory written after each successful run ("" disables snapshots).
-ARCHIVER_EXPORTS_DIR = "exports"
+# Snapshot directory written after each successful run ("" disables snapshots); None, the
+# default: the archive's own folder beside it, <ARCHIVER_DB>.exports.
+ARCHIVER_EXPORTS_DIR: str | None = None
 # How many snapshots to keep.
 ARCHIVER_EXPORTS_KEEP = 5
 # Write snapshot files gzipped (.jsonl.gz).
@@ -49,6 +50,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# The failure log writes one line per page given up on; Scrapy's own would be a second.
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
@@ -57,10 +60,16 @@ COOKIES_ENABLED = False
 # WordPress does not use meta refresh; following one could leave the site unchecked.
 METAREFRESH_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote control: an HTTP server on a localhost port that runs Python code sent
+# to it (and a job file naming its token). A cron job needs no listener.
+REMOTE_CONTROL_ENABLED = False
 # Conditional requests use validators kept in the archive (http_validators), not a disk cache.
 HTTPCACHE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    # Before DownloadTimeoutMiddleware (350), so its robots.txt timeout holds; after
+    # RetryMiddleware (550) on the way back: a site that never answered stops the run.
+    "archiver.middlewares.site_reachable.SiteReachable": 340,
     # Before RedirectMiddleware (600) sees the 3xx: off-site and looping redirects are
     # recorded as failures, where Scrapy's filters would drop them without a word.
     "archiver.middlewares.redirect_guard.RedirectGuard": 650,
@@ -76,7 +85,13 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     # Nearest the spider, so it sees a callback's exception before any other middleware.
     "archiver.middlewares.page_outcomes.PageOutcomesMiddleware": 950,
+    # Scrapy's URL length filter drops a link with a line of INFO; ours files it as a failure.
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "archiver.middlewares.url_length.UrlLengthGuard": 800,
 }
+# Scrapy's 2,083 is an old browser's limit; servers take request lines up to 8 KB (Apache's
+# LimitRequestLine is 8,190), so a longer URL is requested and only one beyond it is a failure.
+URLLENGTH_LIMIT = 8190
 
 # The archive's own extensions join Scrapy's base set, so a `-s EXTENSIONS=…` that adds one
 # (a profiler, a test hook) cannot drop the ledger. Built in this order: the ledger takes the

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# failure=PageFailure: a page that could not be archived.
+# failure=PageFailure: a page that could not be archived; archive_refused=True when it is a
+# thread the archive itself would not take (the lock held past the busy timeout, disk full).
 page_failed = object()
-# url=str: a page read without failure this run, so earlier failures of its URL are resolved.
+# url=str: a page read without failure this run, so earlier failures of its URL are resolved
+# (also sent for an earlier run's refused `-a urls=` URL, which has nothing to retry).
 page_read = object()
 # article_id=int, url=str: HTTP 304 for a stored article, so its thread is still current.
 thread_unchanged = object()
+# reason=str: the run is ending; what it asked for and never read must be recorded now.
+run_closing = object()
 # run_id=int, status=str, reason=str: the ledger has closed the run.
 run_finished = object()
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from parsel import Selector
 from scrapy.http import TextResponse
 
+from archiver.ids import parse_id
 from archiver.items import Article, Comment
 from archiver.wordpress import parse_article, parse_comments
 from archiver.wordpress.post_id import PERMALINK_POST_ID
@@ -85,4 +86,4 @@ class SiteUrls:
         match = self.article_path.match(path)
         if match is None:
             return None
-        return int(match["post_id"]), self.rebase(f"{self.base_url}{path}")
+        return parse_id(match["post_id"]), self.rebase(f"{self.base_url}{path}")

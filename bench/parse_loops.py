@@ -14,7 +14,7 @@ import lxml.html
 from scrapy.http import HtmlResponse
 
 from archiver.dates import utc_now
-from archiver.db.schema import open_database
+from archiver.db.connection import open_database
 from archiver.db.store import Store
 from archiver.items import Thread
 from archiver.pipelines.dedupe import dedupe_thread

@@ -29,17 +29,18 @@ from testing.mirror import serve  # noqa: E402
 # (stage, substring of a py-spy frame "function (file:line)"), in order of precedence.
 STAGES = (
     ("start-up and imports", "_find_and_load"),
-    ("store: write_thread (SQLite, FTS triggers)", "archiver/store.py"),
-    ("store: other (ledger, failures)", "archiver/persist.py"),
-    ("normalise", "archiver/normalise.py"),
-    ("dedupe", "archiver/dedupe.py"),
+    ("store: write_thread (SQLite, FTS triggers)", "archiver/db/"),
+    ("store: the pipeline", "archiver/pipelines/store.py"),
+    ("ledger, failures, search index, snapshot", "archiver/extensions/"),
+    ("normalise", "archiver/pipelines/normalise.py"),
+    ("dedupe", "archiver/pipelines/dedupe.py"),
     ("parse: lxml tree (response.selector)", "create_root_node"),
     ("parse: comments (parse_ldv_comments)", "parse_ldv_comments"),
     ("parse: article (parse_ldv_article)", "parse_ldv_article"),
     ("parse: comment-page links", "comment_page_links"),
     ("parse: listings (parse_listing)", "parse_listing"),
     ("bare spider: parsel comment list", "parse_comment_list"),
-    ("spider: other", "spiders/"),
+    ("spider: other", "archiver/wordpress/"),
     ("Scrapy, Twisted, HTTP and the rest", ""),
 )
 

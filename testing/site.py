@@ -83,20 +83,22 @@ def locate(site: SiteConfig, url_path: str) -> Found | None:
     target = site.root.joinpath(*inner)
     try:
         target = target.resolve()
+        is_file, is_dir = target.is_file(), target.is_dir()
     except OSError:
+        # A name longer than the file system allows (a 2,000-character slug) names no file.
         return None
     if not target.is_relative_to(site.root) or target == site.root / "site.json":
         return None
     if trailing:
-        if not target.is_dir():
+        if not is_dir:
             return None
         for name in site.index_names:
             if (target / name).is_file():
                 return Found(file=target / name)
         return None
-    if target.is_file():
+    if is_file:
         return Found(file=target)
-    if target.is_dir():
+    if is_dir:
         return Found(redirect=url_path + "/")
     return None
 

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from archiver.dates import parse_iso
-from archiver.db.schema import open_database
+from archiver.db.connection import open_database
 from archiver.db.store import Store
 from archiver.items import Article, Comment, Thread
 

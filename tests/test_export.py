@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from archiver.db.schema import SCHEMA_VERSION, open_database
+from archiver.db.connection import open_database
+from archiver.db.schema import SCHEMA_VERSION
 from archiver.export import jsonl as export
 from archiver.export.jsonl import MANIFEST, TABLES, write_snapshot
 from archiver.export.publish import latest_name, snapshot_names

@@ -17,8 +17,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from archiver.db.schema import open_database
+from archiver.db.connection import open_database
 from archiver.db.store import Store
+from archiver.extensions.ledger import EXIT_CODES
 from archiver.failures import FAILURE_URL_META, Refused, describe, failure_url
 from archiver.items import Article, Comment, Thread
 from archiver.middlewares.cut_short import html_is_whole
@@ -82,11 +83,14 @@ def crawl(server: MirrorServer, db: Path, name: str, scenario: Scenario, *args: 
     server.clear_log()
     result = run_crawl(server.base_url, db, *args, settings=guarded({**RETRIES,
                                                                      **(settings or {})}))
-    assert result.returncode == 0, result.stderr[-3000:]
     snapshot = db.with_name(f"after-{name}.db")
     with sqlite3.connect(db) as source, sqlite3.connect(snapshot) as copy:
         source.backup(copy)
-        run_id = source.execute("SELECT max(run_id) FROM crawl_runs").fetchone()[0]
+        run_id, status = source.execute(
+            "SELECT run_id, status FROM crawl_runs ORDER BY run_id DESC LIMIT 1").fetchone()
+    # The run finished (ok, or partial when a fault cost pages), and its exit code says which.
+    assert status in ("ok", "partial"), result.stderr[-3000:]
+    assert result.returncode == EXIT_CODES[status], result.stderr[-3000:]
     run = Run(result, server.requests, run_id, snapshot)
     scenario.runs[name] = run
     return run
@@ -489,8 +493,9 @@ SQL_CALLS = {"execute", "executescript", "executemany", "query"}
 # Statements built with interpolation, and why each is safe: only placeholders or an int.
 SAFE_INTERPOLATION = {
     ("archiver/db/queries.py", "comments_by_id"),   # "?,?,…" placeholders only
-    ("archiver/db/schema.py", "open_database"),     # PRAGMA busy_timeout = int(...)
-    ("archiver/db/schema.py", "open_reader"),       # PRAGMA busy_timeout = int(...)
+    ("archiver/db/connection.py", "open_database"), # PRAGMA busy_timeout = int(...)
+    ("archiver/db/connection.py", "open_reader"),   # PRAGMA busy_timeout = int(...)
+    ("archiver/db/connection.py", "stamp"),         # PRAGMA application_id/user_version = int
     ("archiver/db/schema.py", "m003_search_in_batches"),         # fixed table/column names
     ("archiver/db/search.py", "index_pending_search"),           # fixed table/column names
     ("archiver/export/jsonl.py", "_write_table"),   # identifiers quoted by _quote
@@ -642,7 +647,7 @@ def test_a_thread_the_store_cannot_write_is_recorded_and_retried(tmp_path: Path)
                                 settings=guarded(RETRIES, hooks=True))
         failing = subprocess.run(command, cwd=ROOT, env=crawl_env(**{FAIL_ARTICLE_ENV: "47108"}),
                                  capture_output=True, text=True, timeout=120, check=False)
-        assert failing.returncode == 0, failing.stderr[-2000:]
+        assert failing.returncode == EXIT_CODES["partial"], failing.stderr[-2000:]
         with connect(db) as conn:
             rows = conn.execute("SELECT * FROM failures").fetchall()
             run = conn.execute("SELECT * FROM crawl_runs").fetchone()

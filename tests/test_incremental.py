@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from archiver.extensions.ledger import EXIT_CODES
 from archiver.policy import audit_size
 from testing.mirror import MirrorServer, serve
 from tests.conftest import DAY1, DAY2, run_crawl, truth
@@ -171,7 +172,7 @@ def test_broken_home_page_is_a_failure_and_the_run_goes_on(
     db = sqlite_utils.Database(db_path)
     server.set_faults(FaultPlan.from_config({"/": {"kind": "garbage", "style": "bytes"}}))
     broken = run_crawl(server.base_url, db_path, settings={"ARCHIVER_AUDIT_PER_RUN": "1"})
-    assert broken.returncode == 0, broken.stderr[-2000:]
+    assert broken.returncode == EXIT_CODES["partial"], broken.stderr[-2000:]
     failure = next(db["failures"].rows_where("run_id = 2"))
     assert failure["url"] == f"{server.base_url}/"
     assert failure["reason"] == "listing page shows no articles"

@@ -13,7 +13,7 @@ import sqlite_utils
 from scrapy.settings import Settings
 
 from archiver import settings as project_settings
-from archiver.extensions.ledger import RunLock
+from archiver.extensions.run_lock import RunLock
 from archiver.preflight import ConfigError, check_settings
 from spiders.ldv import LdvSpider
 from testing.faults import FaultPlan

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from archiver.db.connection import open_database
 from archiver.db.rows import content_hash
-from archiver.db.schema import open_database
 from archiver.db.store import Store
 from archiver.items import Article, Comment, Thread
 

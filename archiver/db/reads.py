@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from archiver.db.queries import comments_by_id, one_row
+from archiver.ids import in_sqlite_range
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,14 @@ class ArchiveReader:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def unresolved_failure_urls(self) -> list[str]:
+    def unresolved_failure_urls(self, *, reason_prefix: str = "") -> list[str]:
+        """URLs with a failure not yet resolved (only those whose reason starts so, if given)."""
+        if not reason_prefix:
+            return [row["url"] for row in self.db.query(
+                "SELECT DISTINCT url FROM failures WHERE resolved_at IS NULL ORDER BY url")]
         return [row["url"] for row in self.db.query(
-            "SELECT DISTINCT url FROM failures WHERE resolved_at IS NULL ORDER BY url")]
+            "SELECT DISTINCT url FROM failures WHERE resolved_at IS NULL "
+            "AND substr(reason, 1, ?) = ? ORDER BY url", [len(reason_prefix), reason_prefix])]
 
     def backfill_finished(self) -> bool:
         """Whether a backfill run ever reached its end (some pages may still have failed)."""
@@ -57,11 +63,15 @@ class ArchiveReader:
             "SELECT article_id, url FROM articles ORDER BY last_verified_at IS NOT NULL, "
             "last_verified_at, article_id LIMIT ?", [limit])]
 
-    def articles_published_since(self, since_utc: str) -> list[tuple[int, str]]:
+    def articles_published_since(self, since_utc: str, until_utc: str) -> list[tuple[int, str]]:
+        """Articles published in [since, until]: the active window, which ends about now, so
+        an article dated in the future (2099) is not active on every run until then."""
         return [(row["article_id"], row["url"]) for row in self.db.query(
             "SELECT article_id, url FROM articles WHERE published_at_utc >= ? "
-            "ORDER BY published_at_utc DESC", [since_utc])]
+            "AND published_at_utc <= ? ORDER BY published_at_utc DESC", [since_utc, until_utc])]
 
     def unknown_comment_ids(self, comment_ids: Iterable[int]) -> set[int]:
-        wanted = set(comment_ids)
+        """Of these ids, those the archive has no comment for; an id beyond SQLite's range
+        (which no page can make storable) is none of them."""
+        wanted = {i for i in comment_ids if in_sqlite_range(i)}
         return wanted - comments_by_id(self.db, sorted(wanted)).keys()

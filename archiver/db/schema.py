@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+from functools import cache
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from archiver.db.identity import (
+    META_TABLE,
+    MIGRATION_SET,
+)
 from archiver.db.search import SEARCHED, column_lists
 
-migrations = Migrations("archiver")
+__all__ = ["SCHEMA_VERSION", "declared_columns", "migrations"]
+
+migrations = Migrations(MIGRATION_SET)
 
 
 @migrations()
@@ -208,26 +217,32 @@ def m003_search_in_batches(db: Database) -> None:
         """)
 
 
-def open_reader(path: str, *, busy_timeout: float = 30.0) -> Database:
-    """Open an archive whose schema a writer has applied, for reading only."""
-    db = Database(path)
-    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-    db.execute("PRAGMA query_only = ON")
-    return db
+@migrations()
+def m004_archive_meta(db: Database) -> None:
+    # The archive's own id, made once: snapshots name it, so pruning never touches another
+    # archive's. An archive from before this migration gets its id when it is adopted.
+    db.table(META_TABLE).create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db.table(META_TABLE).insert({"key": "archive_id", "value": str(uuid.uuid4())})
 
 
-def open_database(path: str, *, busy_timeout: float = 30.0) -> Database:
-    """Open (creating if needed) the archive in WAL mode with the schema applied."""
-    db = Database(path)
-    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-    db.execute("PRAGMA foreign_keys = ON")
-    if path != ":memory:":
-        db.enable_wal()
-        # In WAL mode NORMAL never corrupts and survives a killed process; only a power cut
-        # can undo the last commits, which the next run fetches again.
-        db.execute("PRAGMA synchronous = NORMAL")
+@migrations()
+def m005_run_page_counts(db: Database) -> None:
+    # Teasers and comments skipped for an id SQLite cannot hold, and pages read only after
+    # their deepest markup was flattened: each a number the ledger shows per run.
+    db.table("crawl_runs").add_column("ids_out_of_range", int)
+    db.table("crawl_runs").add_column("pages_flattened", int)
+
+
+@cache
+def declared_columns(table: str) -> tuple[str, ...]:
+    """The columns the migrations give `table`, in order: an analyst's own never count."""
+    db = Database(memory=True)
     migrations.apply(db)
-    return db
+    columns = tuple(column.name for column in db.table(table).columns)
+    db.close()
+    if not columns:
+        raise KeyError(f"the archive has no table {table}")
+    return columns
 
 
 # Snapshots record it: one step per migration, so it can never lag the schema.

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from archiver.db.transaction import immediate
+
 # Full-text search: table -> indexed columns.
 SEARCHED = {"comments": ("author", "body"), "articles": ("title", "body")}
 
 
 def index_pending_search(db: Database) -> int:
     """Add the rows waiting for search to the FTS indexes, in one transaction; how many."""
+    waiting = " UNION ALL ".join(f'SELECT 1 FROM "{table}_search_pending"' for table in SEARCHED)
+    if not db.conn.execute(f"SELECT EXISTS ({waiting})").fetchall()[0][0]:
+        return 0  # nothing waits: no need for the write lock
     indexed = 0
-    with db.atomic():
+    with immediate(db):
         for table, columns in SEARCHED.items():
             listed = column_lists(columns)[0]
             values = ", ".join(f'source."{column}"' for column in columns)

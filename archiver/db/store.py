@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlite_utils import Database
 
 from archiver.db.queries import comments_by_id, one_row
+from archiver.db.recovery import recover
 from archiver.db.rows import (
     ARTICLE_FIELDS,
     REFRESH_SQL,
@@ -21,8 +24,12 @@ from archiver.db.rows import (
     update_sql,
 )
 from archiver.db.search import index_pending_search
+from archiver.db.transaction import immediate
 from archiver.items import Thread
 
+logger = logging.getLogger(__name__)
+
+# crawl_runs columns a run's closing entry may set (see Store.recover).
 
 class Store:
     """The archive's writes; one instance per open database (the spider reads via ArchiveReader)."""
@@ -33,8 +40,7 @@ class Store:
     # --- runs -------------------------------------------------------------------------------
 
     def begin_run(self, mode: str, base_url: str, now: str) -> int:
-        self.index_pending_search()  # what a killed run left waiting
-        with self.db.atomic():
+        with immediate(self.db):
             # Only one run holds the lock, so any run still marked running was killed.
             self.db.execute(
                 "UPDATE crawl_runs SET status = 'killed', finish_reason = 'process ended early' "
@@ -43,27 +49,42 @@ class Store:
             table = self.db.table("crawl_runs")
             table.insert({"started_at": now, "mode": mode, "status": "running",
                           "base_url": base_url})
-            return int(table.last_pk)  # type: ignore[arg-type]
+            run_id = int(table.last_pk)  # type: ignore[arg-type]
+        self.index_pending_search_if_free()  # what a killed run left waiting
+        return run_id
 
     def finish_run(self, run_id: int, status: str, finish_reason: str, now: str,
                    counts: dict[str, int]) -> None:
-        with self.db.atomic():
+        with immediate(self.db):
             self.db.table("crawl_runs").update(
                 run_id,
                 {"finished_at": now, "status": status, "finish_reason": finish_reason, **counts},
             )
-        self.index_pending_search()
+        self.index_pending_search_if_free()
+
+    def recover(self, entries: Sequence[dict[str, Any]]) -> int:
+        """Fold what earlier runs could not write into the archive (archiver.db.recovery)."""
+        return recover(self.db, entries)
 
     def index_pending_search(self) -> int:
         """Make the rows written since the last call searchable (see archiver.db.schema.m003)."""
         return index_pending_search(self.db)
+
+    def index_pending_search_if_free(self) -> None:
+        """As index_pending_search; rows still waiting when the archive takes no writes wait
+        for the next call (a later batch, or the next run's start)."""
+        try:
+            self.index_pending_search()
+        except sqlite3.Error as exc:
+            logger.info("search index not updated now (%s); the rows wait for the next batch",
+                        exc)
 
     # --- threads ----------------------------------------------------------------------------
 
     def write_thread(self, thread: Thread, run_id: int, now: str) -> ThreadChanges:
         """Store an article and all its comments in one transaction, keeping history."""
         changes = ThreadChanges()
-        with self.db.atomic():
+        with immediate(self.db):
             self._write_article(thread, run_id, now, changes)
             seen = self._write_comments(thread, run_id, now, changes)
             self._write_validators(thread, now)
@@ -106,7 +127,7 @@ class Store:
 
     def mark_unchanged(self, article_id: int, url: str, run_id: int, now: str) -> None:
         """A 304 for the article page: everything stored is still current."""
-        with self.db.atomic():
+        with immediate(self.db):
             self.db.execute(
                 "UPDATE articles SET last_verified_at = ?, last_seen_at = ?, last_run_id = ? "
                 "WHERE article_id = ?", [now, now, run_id, article_id])
@@ -208,16 +229,26 @@ class Store:
 
     def record_failure(self, run_id: int, url: str, reason: str, http_status: int | None,
                        attempts: int, now: str) -> None:
-        with self.db.atomic():
-            self.db.table("failures").insert({
-                "run_id": run_id, "url": url, "reason": reason, "http_status": http_status,
-                "attempts": attempts, "failed_at": now,
-            })
+        self.record_failures([(run_id, url, reason, http_status, attempts)], now)
+
+    def record_failures(self, failures: Iterable[tuple[int, str, str, int | None, int]],
+                        now: str) -> None:
+        """(run_id, url, reason, http_status, attempts) rows, in one transaction."""
+        with immediate(self.db):
+            self.db.conn.executemany(
+                "INSERT INTO failures (run_id, url, reason, http_status, attempts, failed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", [(*failure, now) for failure in failures])
 
     def resolve_failures(self, urls: Iterable[str], run_id: int, now: str) -> int:
+        # Most pages read never failed: asking first spares them the write lock.
+        open_urls = [url for url in dict.fromkeys(urls) if self.db.conn.execute(
+            "SELECT 1 FROM failures WHERE url = ? AND resolved_at IS NULL LIMIT 1", [url]
+        ).fetchall()]
+        if not open_urls:
+            return 0
         resolved = 0
-        with self.db.atomic():
-            for url in urls:
+        with immediate(self.db):
+            for url in open_urls:
                 cursor = self.db.execute(
                     "UPDATE failures SET resolved_at = ?, resolved_in_run_id = ? "
                     "WHERE url = ? AND resolved_at IS NULL",

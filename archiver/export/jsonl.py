@@ -19,9 +19,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from archiver.dates import to_utc_iso
-from archiver.db.schema import SCHEMA_VERSION
+from archiver.db.connection import NotAnArchive, archive_id, check_connection, open_database
+from archiver.db.schema import SCHEMA_VERSION, declared_columns
+from archiver.export.publish import MANIFEST as MANIFEST
 from archiver.export.publish import (
     TEMP_PREFIX,
+    exports_dir_for,
     fsync_directory,
     point_latest,
     prune,
@@ -31,7 +34,6 @@ from archiver.export.publish import (
 )
 
 FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
 _BATCH = 1000
 
 
@@ -91,9 +93,11 @@ def write_snapshot(db_path: str, exports_dir: str, *, run_id: int | None, keep: 
     staging = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=root))
     try:
         os.chmod(staging, 0o755)
-        files = _write_tables(db_path, staging, gzip)
+        files, archive = _write_tables(db_path, staging, gzip)
+        # Which archive it is a snapshot of: pruning keeps to this archive's own snapshots.
         manifest = {"format": "ldv-archiver-snapshot", "format_version": FORMAT_VERSION,
                     "schema_version": SCHEMA_VERSION, "run_id": run_id,
+                    "archive_id": archive, "archive_path": str(Path(db_path).resolve()),
                     "created_at": to_utc_iso(created), "gzip": gzip, "files": files}
         write_file(staging / MANIFEST, _stable_json(manifest))
         fsync_directory(staging)
@@ -102,31 +106,48 @@ def write_snapshot(db_path: str, exports_dir: str, *, run_id: int | None, keep: 
         shutil.rmtree(staging, ignore_errors=True)
         raise
     point_latest(root, snapshot.name)
-    prune(root, keep)
+    prune(root, keep, archive)
     return snapshot
 
 
-def _write_tables(db_path: str, directory: Path, compress: bool) -> dict[str, dict[str, Any]]:
+def _write_tables(db_path: str, directory: Path,
+                  compress: bool) -> tuple[dict[str, dict[str, Any]], str]:
+    """The files written, and the id of the archive they came from."""
     if not Path(db_path).is_file():
         raise ExportError(f"no archive at {db_path}")
     uri = Path(db_path).resolve().as_uri() + "?mode=ro"
     with closing(sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)) as conn:
+        try:
+            check_connection(conn, db_path)
+        except NotAnArchive as exc:
+            raise ExportError(str(exc)) from None
         # One read transaction: all three files show the archive at the same instant.
         conn.execute("BEGIN")
+        archive = archive_id(conn)
+        if archive is None:
+            raise ExportError(f"{db_path} has no archive id (an archive from before they were "
+                              "stamped, not yet opened by a crawl); `ldv-archiver export` or "
+                              "the next crawl upgrades it")
         files = {}
         for table in TABLES:
             name, entry = _write_table(conn, table, directory, compress)
             files[name] = entry
         conn.execute("COMMIT")
-    return files
+    return files, archive
 
 
 def _write_table(conn: sqlite3.Connection, table: ExportTable, directory: Path,
                  compress: bool) -> tuple[str, dict[str, Any]]:
     conn.text_factory = str
-    columns = [row[1] for row in conn.execute(f"PRAGMA table_info({_quote(table.name)})")]
-    if not columns:
+    present = {row[1] for row in conn.execute(f"PRAGMA table_info({_quote(table.name)})")}
+    if not present:
         raise ExportError(f"the database has no {table.name} table; is it an archive?")
+    # The archive's declared columns: one an analyst added stays in the archive, out of the
+    # snapshot, so every snapshot loads back into the archive's schema.
+    columns = list(declared_columns(table.name))
+    missing = [column for column in columns if column not in present]
+    if missing:
+        raise ExportError(f"{table.name} has no column {missing[0]}; is it an archive?")
     # SQLite builds each line itself (about twice as fast as json.dumps per row); its output
     # matches json.dumps(ensure_ascii=False, separators=(",", ":")) for text, integers and null.
     fields = ", ".join(
@@ -174,7 +195,8 @@ def _project_defaults() -> dict[str, Any]:
 
     settings = get_project_settings()
     return {"db": settings.get("ARCHIVER_DB", "archive.db"),
-            "exports_dir": settings.get("ARCHIVER_EXPORTS_DIR", "exports"),
+            # None: the archive's own folder, <db>.exports, once --db is known.
+            "exports_dir": settings.get("ARCHIVER_EXPORTS_DIR"),
             "keep": settings.getint("ARCHIVER_EXPORTS_KEEP", 5),
             "gzip": settings.getbool("ARCHIVER_EXPORTS_GZIP", False)}
 
@@ -186,7 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Write a JSONL snapshot of the archive and point `latest` at it.")
     parser.add_argument("--db", default=defaults["db"], help="archive (ARCHIVER_DB)")
     parser.add_argument("--exports-dir", default=defaults["exports_dir"],
-                        help="where snapshots go (ARCHIVER_EXPORTS_DIR)")
+                        help="where snapshots go (ARCHIVER_EXPORTS_DIR; by default "
+                             "<db>.exports beside the archive)")
     parser.add_argument("--keep", type=int, default=defaults["keep"],
                         help="snapshots to keep (ARCHIVER_EXPORTS_KEEP)")
     parser.add_argument("--gzip", action=argparse.BooleanOptionalAction,
@@ -194,14 +217,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--run-id", type=int, default=None,
                         help="crawl run to record in the manifest")
     args = parser.parse_args(argv)
-    if not args.exports_dir:
+    exports_dir = exports_dir_for(args.db, args.exports_dir)
+    if not exports_dir:
         parser.error("ARCHIVER_EXPORTS_DIR is empty (snapshots disabled); pass --exports-dir")
     if args.keep < 1:
         parser.error("--keep must be at least 1")
     try:
-        snapshot = write_snapshot(args.db, args.exports_dir, run_id=args.run_id, keep=args.keep,
+        if Path(args.db).is_file() and Path(args.db).stat().st_size:
+            # Applies what an archive from an earlier version lacks (its stamp and id); for a
+            # current archive it reads and writes nothing. Refuses a file that is no archive.
+            open_database(args.db).close()
+        snapshot = write_snapshot(args.db, exports_dir, run_id=args.run_id, keep=args.keep,
                                   gzip=args.gzip)
-    except (ExportError, OSError, sqlite3.Error, ValueError) as exc:
+    except (ExportError, NotAnArchive, OSError, sqlite3.Error, ValueError) as exc:
         print(f"export failed: {exc}", file=sys.stderr)
         return 1
     print(snapshot)

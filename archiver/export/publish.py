@@ -4,6 +4,7 @@ old ones pruned, and what a killed export left behind removed."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import shutil
@@ -17,6 +18,15 @@ LATEST_FILE = "LATEST"
 SNAPSHOT_NAME = re.compile(r"[0-9]{8}T[0-9]{6}Z(-[0-9]{2})?")
 # Entries being written; the writer's pid follows, so a dead writer's leftovers can go.
 TEMP_PREFIX = ".tmp-"
+# Beside the archive when ARCHIVER_EXPORTS_DIR is left unset: <db>.exports/.
+EXPORTS_SUFFIX = ".exports"
+MANIFEST = "manifest.json"
+
+
+def exports_dir_for(db_path: str, setting: str | None) -> str:
+    """Where `db_path`'s snapshots go: ARCHIVER_EXPORTS_DIR when given ("" turns snapshots
+    off), else the archive's own folder beside it, so two archives never share one."""
+    return f"{db_path}{EXPORTS_SUFFIX}" if setting is None else setting
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -79,9 +89,22 @@ def snapshot_names(exports_dir: str | Path) -> list[str]:
                   if SNAPSHOT_NAME.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False))
 
 
-def prune(root: Path, keep: int) -> None:
+def snapshot_archive(snapshot: Path) -> str | None:
+    """The archive id a snapshot's manifest names (None: unreadable, or written before ids)."""
+    try:
+        manifest = json.loads((snapshot / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = manifest.get("archive_id") if isinstance(manifest, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def prune(root: Path, keep: int, archive_id: str) -> None:
+    """Remove all but the newest `keep` snapshots of this archive; another archive's (or one
+    whose manifest names none) is never touched, whatever folder they share."""
     current = latest_name(root)
-    for name in snapshot_names(root)[:-keep]:
+    own = [name for name in snapshot_names(root) if snapshot_archive(root / name) == archive_id]
+    for name in own[:-keep]:
         if name == current:
             continue
         # Renamed first, so a snapshot is never seen half-deleted.

@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from sqlite_utils import Database
 
+from archiver.db.connection import stamp
 from archiver.db.schema import migrations
 from archiver.db.search import index_pending_search
 from archiver.export.jsonl import MANIFEST, TABLES, ExportTable
@@ -44,6 +45,7 @@ def build_database(snapshot_dir: str | Path, out_path: str | Path, *,
             # The archive's migrations, so tables, indexes and search triggers match archive.db
             # and the same metadata.yml serves both.
             migrations.apply(db)
+            stamp(db)
             for table in TABLES:
                 if table.name not in files:
                     raise SnapshotError(f"the manifest lists no file for {table.name}")
@@ -94,7 +96,9 @@ def _load(db: Database, table: ExportTable, path: Path) -> int:
                 yield row
 
     with db.atomic():
-        db.table(table.name).insert_all(rows(), batch_size=500)
+        # A snapshot holds the archive's declared columns; one written before that rule may
+        # carry an analyst's column too, which is added rather than refused.
+        db.table(table.name).insert_all(rows(), batch_size=500, alter=True)
     return count
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
+from archiver.db.connection import open_reader
 from archiver.db.reads import ArchiveReader
-from archiver.db.schema import open_reader
-from archiver.policy import RunPlan, active_since, audit_size, run_mode
+from archiver.policy import RunPlan, active_since, active_until, audit_size, run_mode
 
 
 class ArchiveState:
@@ -25,11 +25,13 @@ class ArchiveState:
         spider = crawler.spider
         self.reader = ArchiveReader(open_reader(
             settings.get("ARCHIVER_DB"), busy_timeout=settings.getfloat("ARCHIVER_BUSY_TIMEOUT")))
+        now = datetime.now(UTC)
         self.plan = RunPlan(
             mode=run_mode(getattr(spider, "requested_mode", "auto"),
                           bool(getattr(spider, "requested_urls", ())),
                           self.reader.backfill_finished()),
-            window_start=active_since(datetime.now(UTC), settings.getint("ARCHIVER_ACTIVE_DAYS")),
+            window_start=active_since(now, settings.getint("ARCHIVER_ACTIVE_DAYS")),
+            window_end=active_until(now),
             audit_size=audit_size(self.reader.article_count(),
                                   settings.getint("ARCHIVER_AUDIT_PER_RUN"),
                                   settings.getint("ARCHIVER_AUDIT_CYCLE_RUNS")))

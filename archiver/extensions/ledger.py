@@ -1,23 +1,43 @@
-"""Extension: the run lock and the run ledger (`crawl_runs`), with the run's one-line summary."""
+"""Extension: the run lock and the run ledger (`crawl_runs`), the run's outcome (its status,
+exit code and one-line summary), and stopping a run that cannot go on."""
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
-from pathlib import Path
-from typing import IO
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
 from scrapy.settings import BaseSettings
+from scrapy.utils.defer import deferred_from_coro
 
 from archiver import signals as archiver_signals
 from archiver.dates import utc_now
-from archiver.db.schema import open_database
+from archiver.db.connection import open_database
+from archiver.db.journal import Journal
 from archiver.db.store import Store
+from archiver.db.transaction import is_busy, write_problem
+from archiver.extensions.run_lock import RunLock
 
 logger = logging.getLogger(__name__)
+
+# The summary's log level: above WARNING, so `-s LOG_LEVEL=WARNING` (quiet, for cron) still
+# shows it, and named for what it is rather than as a warning.
+SUMMARY = logging.WARNING + 5
+logging.addLevelName(SUMMARY, "SUMMARY")
+
+# Why a run stopped as a whole (its finish_reason; its status is then `failed`).
+SITE_UNREACHABLE = "site unreachable"
+ARCHIVE_UNWRITABLE = "archive unwritable"
+_FAILED_REASONS = (SITE_UNREACHABLE, ARCHIVE_UNWRITABLE)
+
+# The exit codes of a crawl (README "Exit codes"): by the run's status, and the refusals.
+EXIT_OK, EXIT_PARTIAL, EXIT_BAD_SETTING, EXIT_BUSY, EXIT_FAILED = 0, 1, 2, 3, 4
+EXIT_CODES = {"ok": EXIT_OK, "partial": EXIT_PARTIAL, "failed": EXIT_FAILED,
+              "aborted": EXIT_FAILED}
 
 # crawl_runs column -> Scrapy stat that feeds it.
 LEDGER_STATS = {
@@ -32,7 +52,26 @@ LEDGER_STATS = {
     "count_mismatches": "archiver/count_mismatches",
     "date_warnings": "archiver/date_warnings",
     "errors": "archiver/failures",
+    "ids_out_of_range": "archiver/ids_out_of_range",
+    "pages_flattened": "archiver/pages_flattened",
 }
+
+
+def run_status(reason: str, errors: int) -> str:
+    """ok, partial (finished, some pages failed), failed (the site or the archive could not be
+    used at all) or aborted (stopped early: a signal, a CLOSESPIDER_* limit)."""
+    if reason == "finished":
+        return "partial" if errors else "ok"
+    return "failed" if reason.startswith(_FAILED_REASONS) else "aborted"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the run ended, for the crawl command: its exit code and its last log line."""
+
+    status: str
+    exit_code: int
+    summary: str
 
 
 def open_writer(settings: BaseSettings) -> Store:
@@ -48,47 +87,21 @@ def current_run_id(crawler: Crawler) -> int:
     return ledger.run_id
 
 
-class ArchiveBusy(Exception):
-    """Another run holds the archive."""
-
-
-class RunLock:
-    """An exclusive lock beside the archive; the kernel drops it if the process dies."""
-
-    def __init__(self, db_path: str) -> None:
-        self.path = Path(f"{db_path}.lock")
-        self.handle: IO[str] | None = None
-
-    def acquire(self) -> None:
-        handle = self.path.open("a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise ArchiveBusy(
-                f"archive {self.path.with_suffix('')} is in use by a running crawl "
-                f"(pid {holder}); not starting") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self.handle = handle
-
-    def release(self) -> None:
-        if self.handle is not None:
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            self.handle.close()
-            self.handle = None
+class RunNotStarted(Exception):
+    """The archive could not even be opened for this run; the message is the run's summary
+    (its one line of explanation is logged already)."""
 
 
 class RunLedger:
     """Holds the run lock for the whole crawl and keeps the run's row in `crawl_runs`.
 
     The lock is taken when the crawler is built, before any request; the schema is applied
-    under it. The row is opened when the spider opens and closed, with the counts, once the
-    close reason is known; then `run_finished` tells the snapshot it may read.
+    under it, and what earlier runs could not write (`<db>.pending`, archiver.db.journal) is
+    folded into the archive. The row is opened when the spider opens and closed, with the
+    counts, once the close reason is known; then `run_finished` tells the snapshot it may read.
+    Every write waits up to ARCHIVER_BUSY_TIMEOUT for the write lock; a row that still cannot
+    be written goes to the journal, and the next run writes it. `outcome` is the run's end,
+    which the crawl command turns into the exit code and the last line of the log.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -96,12 +109,32 @@ class RunLedger:
         settings = crawler.settings
         self.lock = RunLock(settings.get("ARCHIVER_DB"))
         self.lock.acquire()
+        # Space for what this run may fail to write, taken before the archive takes any more.
+        self.journal = Journal(settings.get("ARCHIVER_DB"))
+        self.journal.reserve()
         try:
             self.store = open_writer(settings)
+        except sqlite3.Error as exc:
+            self.lock.release()
+            mode = getattr(crawler.spider, "requested_mode", "crawl")
+            raise RunNotStarted(self.not_started(exc, mode, utc_now())) from None
         except BaseException:
             self.lock.release()
             raise
         self.run_id: int | None = None
+        # Why the run is stopping as a whole, once something decided it must (see stop()).
+        self.stopping: str | None = None
+        self.outcome: Outcome | None = None
+        self.start_error: sqlite3.Error | None = None
+        try:
+            folded = self.store.recover(self.journal.entries())
+        except sqlite3.Error as exc:
+            self.start_error = exc  # reported when the spider opens, which stops the run
+        else:
+            if folded:
+                logger.info("folded %d pending writes from %s into the archive", folded,
+                            self.journal.path)
+            self.clear_journal()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -109,17 +142,67 @@ class RunLedger:
     def from_crawler(cls, crawler: Crawler) -> RunLedger:
         return cls(crawler)
 
+    def clear_journal(self) -> None:
+        try:
+            self.journal.clear()
+        except OSError as exc:
+            # Folding the same entries again next time changes nothing (Store.recover).
+            logger.info("could not clear %s: %s", self.journal.path, exc)
+
+    def stop(self, reason: str, message: str) -> None:
+        """Stop the whole run (the site answers nothing, the archive takes no writes): one
+        line saying why, then the spider closes with `reason`. Only the first call counts."""
+        if self.stopping is not None:
+            return
+        self.stopping = reason
+        logger.error("%s; stopping the run", message)
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            closing = deferred_from_coro(engine.close_spider_async(reason=reason))
+            closing.addErrback(lambda failure: logger.debug("closing: %s", failure.value))
+
     def spider_opened(self, spider: Spider) -> None:
         plan = getattr(spider, "plan", None)
         mode = plan.mode if plan is not None else "crawl"
-        self.run_id = self.store.begin_run(mode, self.crawler.settings.get("ARCHIVER_BASE_URL"),
-                                           utc_now())
+        base_url = self.crawler.settings.get("ARCHIVER_BASE_URL")
+        now = utc_now()
+        if self.start_error is None:
+            try:
+                self.run_id = self.store.begin_run(mode, base_url, now)
+            except sqlite3.Error as exc:
+                self.start_error = exc
+        if self.start_error is not None:
+            self.stopping = ARCHIVE_UNWRITABLE
+            self.outcome = Outcome("failed", EXIT_FAILED,
+                                   self.not_started(self.start_error, mode, now))
+            raise CloseSpider(ARCHIVE_UNWRITABLE)
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("archiver/run_id", self.run_id)
+
+    def not_started(self, error: sqlite3.Error, mode: str, now: str) -> str:
+        """The archive took not even this run's row: one line, and the run kept in the
+        journal (the next run writes its row, `failed`); returns the run's summary."""
+        problem = write_problem(error)
+        kept = self.journal.append({
+            "kind": "run", "started_at": now, "finished_at": utc_now(), "mode": mode,
+            "status": "failed", "finish_reason": f"{ARCHIVE_UNWRITABLE}: {problem}",
+            "base_url": self.crawler.settings.get("ARCHIVER_BASE_URL")})
+        logger.error("archive unwritable: %s%s; this run did not start (%s)", problem,
+                     self.waited(error), f"it is recorded in {self.journal.path.name}"
+                     if kept else "nothing could record it")
+        return f"archiver run failed before it began ({ARCHIVE_UNWRITABLE}: {problem})"
+
+    def waited(self, error: BaseException) -> str:
+        """For a lock held past the busy timeout: how long the write waited."""
+        if not is_busy(error):
+            return ""
+        seconds = self.crawler.settings.getfloat("ARCHIVER_BUSY_TIMEOUT")
+        return f" (after waiting {seconds:g} s for another connection's write lock)"
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         try:
             if self.run_id is not None:
+                self.crawler.signals.send_catch_log(archiver_signals.run_closing, reason=reason)
                 self.close_run(reason)
         finally:
             self.store.db.close()
@@ -129,17 +212,34 @@ class RunLedger:
         assert self.run_id is not None and self.crawler.stats is not None
         stats = self.crawler.stats
         counts = {column: int(stats.get_value(stat, 0)) for column, stat in LEDGER_STATS.items()}
-        status = "ok" if reason == "finished" and not counts["errors"] else (
-            "partial" if reason == "finished" else "aborted")
-        self.store.finish_run(self.run_id, status, reason, utc_now(), counts)
-        logger.info(
-            "archiver run %d %s (%s): %d requests, %d pages, articles %d new %d updated, "
-            "comments %d new %d edited %d removed %d restored, %d count mismatches, "
-            "%d date warnings, %d failures",
+        status = run_status(reason, counts["errors"])
+        now = utc_now()
+        try:
+            self.store.finish_run(self.run_id, status, reason, now, counts)
+        except sqlite3.Error as exc:
+            self.keep_finish(status, reason, now, counts, exc)
+        summary = (
+            "archiver run {} {} ({}): {} requests, {} pages, articles {} new {} updated, "
+            "comments {} new {} edited {} removed {} restored, {} count mismatches, "
+            "{} date warnings, {} failures").format(
             self.run_id, status, reason, counts["requests"], counts["pages_parsed"],
             counts["articles_new"], counts["articles_updated"], counts["comments_new"],
             counts["comments_edited"], counts["comments_removed"], counts["comments_restored"],
-            counts["count_mismatches"], counts["date_warnings"], counts["errors"],
-        )
+            counts["count_mismatches"], counts["date_warnings"], counts["errors"])
+        self.outcome = Outcome(status, EXIT_CODES[status], summary)
+        stats.set_value("archiver/exit_code", self.outcome.exit_code)
         self.crawler.signals.send_catch_log(archiver_signals.run_finished, run_id=self.run_id,
                                             status=status, reason=reason)
+
+    def keep_finish(self, status: str, reason: str, now: str, counts: dict[str, Any],
+                    error: sqlite3.Error) -> None:
+        """The run's closing could not be written: the journal keeps it for the next run."""
+        kept = self.journal.append({"kind": "finish", "run_id": self.run_id,
+                                    "finished_at": now, "status": status,
+                                    "finish_reason": reason, **counts})
+        # When the run is already stopping for this, its one line has been logged.
+        level = logging.INFO if self.stopping else logging.WARNING
+        where = (f"kept in {self.journal.path.name}; the next run writes it" if kept
+                 else "the next run marks it killed")
+        logger.log(level, "run %d not closed in the archive: %s%s; %s", self.run_id,
+                   write_problem(error), self.waited(error), where)

@@ -9,6 +9,7 @@ from scrapy.exceptions import NotConfigured
 
 from archiver import signals as archiver_signals
 from archiver.export.jsonl import write_snapshot
+from archiver.export.publish import exports_dir_for
 
 logger = logging.getLogger(__name__)
 
@@ -16,10 +17,11 @@ logger = logging.getLogger(__name__)
 class Snapshot:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
-        self.exports_dir: str = settings.get("ARCHIVER_EXPORTS_DIR") or ""
+        self.db_path: str = settings.get("ARCHIVER_DB")
+        # Unset: the archive's own <db>.exports folder, never one shared by every archive.
+        self.exports_dir = exports_dir_for(self.db_path, settings.get("ARCHIVER_EXPORTS_DIR"))
         if not self.exports_dir:
             raise NotConfigured("ARCHIVER_EXPORTS_DIR is empty: snapshots are off")
-        self.db_path: str = settings.get("ARCHIVER_DB")
         self.keep = settings.getint("ARCHIVER_EXPORTS_KEEP")
         self.gzip = settings.getbool("ARCHIVER_EXPORTS_GZIP")
         crawler.signals.connect(self.run_finished, signal=archiver_signals.run_finished)

@@ -6,24 +6,65 @@ import logging
 import re
 import unicodedata
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from archiver.dates import DateParseError, parse_article_date, parse_comment_date, parse_iso
+from archiver.dates import (
+    FUTURE_SLACK,
+    DateParseError,
+    parse_article_date,
+    parse_comment_date,
+    parse_iso,
+    to_local_iso,
+)
 from archiver.items import Article, Comment, Thread
 
 logger = logging.getLogger(__name__)
 
 _SPACES = re.compile(r"[ \t\r\f\v\u200b]+")
 _BLANK_RUNS = re.compile(r"\n\s*\n(\s*\n)*")
+# Invisible characters that make one name look like another or reorder what is shown after
+# it: bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), the zero-width
+# space, word joiner and BOM; and ZWNJ/ZWJ (U+200C, U+200D) save where they do something.
+_INVISIBLE = re.compile("[\u200b-\u200d\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+_ZWNJ, _ZWJ = "\u200c", "\u200d"
 
 
 def normalise_name(name: str) -> str:
-    """Trim and collapse whitespace (NBSP included) in a display name, in NFC."""
-    return " ".join(unicodedata.normalize("NFC", name).split())
+    """Trim and collapse whitespace (NBSP included) in a display name, in NFC, without the
+    invisible characters above (a name, title, category or tag; bodies keep them)."""
+    name = unicodedata.normalize("NFC", name)
+    if _INVISIBLE.search(name):
+        name = _INVISIBLE.sub(lambda m: _kept_joiner(m.string, m.start()), name)
+    return " ".join(name.split())
+
+
+def _kept_joiner(text: str, at: int) -> str:
+    """The ZWNJ/ZWJ at `at` when it shapes the letters either side (Arabic, Persian, Indic
+    scripts: U+0600 and up) or, a ZWJ, joins two emoji (woman, ZWJ, laptop: one emoji);
+    else nothing."""
+    char = text[at]
+    if char not in (_ZWNJ, _ZWJ) or at == 0 or at + 1 == len(text):
+        return ""
+    before, after = text[at - 1], text[at + 1]
+    if _shaped(before) and _shaped(after):
+        return char
+    if char == _ZWJ and _emoji(before) and unicodedata.category(after) == "So":
+        return char
+    return ""
+
+
+def _shaped(char: str) -> bool:
+    return ord(char) >= 0x0600 and unicodedata.category(char)[0] in "LM"
+
+
+def _emoji(char: str) -> bool:
+    # A symbol, or what ends one: the emoji presentation selector, a skin tone.
+    return (unicodedata.category(char) == "So" or char == "\ufe0f"
+            or 0x1F3FB <= ord(char) <= 0x1F3FF)
 
 
 def normalise_body(text: str) -> str:
@@ -56,15 +97,22 @@ def article_time(article: Article, zone: ZoneInfo) -> datetime:
     return parse_article_date(article.published_raw or "", zone=zone)
 
 
-def normalise_thread(thread: Thread, zone: ZoneInfo) -> tuple[Thread, list[str]]:
-    """Return the cleaned thread and a warning per value that could not be read."""
+def normalise_thread(thread: Thread, zone: ZoneInfo,
+                     now: datetime | None = None) -> tuple[Thread, list[str]]:
+    """Return the cleaned thread and a warning per date that could not be read, or (given
+    the crawl's `now`) that is in the future of the crawl: such a time is kept as read (the
+    fixed pivot makes `'69` 2069), and counted, since no page can show a comment not yet made.
+    """
     warnings: list[str] = []
     article = thread.article
     try:
         published: datetime | None = article_time(article, zone)
     except DateParseError as exc:
         published = None
-        warnings.append(f"article {article.article_id}: {exc}")
+        warnings.append(f"unreadable date kept as text: article {article.article_id}: {exc}")
+    if _in_future(published, now):
+        warnings.append(f"date in the future of the crawl kept as read: article "
+                        f"{article.article_id}: {_shown(published, article.published_raw)}")
     article = replace(
         article,
         title=normalise_name(article.title),
@@ -81,7 +129,12 @@ def normalise_thread(thread: Thread, zone: ZoneInfo) -> tuple[Thread, list[str]]
             posted: datetime | None = comment_time(comment, previous, zone)
         except DateParseError as exc:
             posted = None
-            warnings.append(f"comment {comment.comment_id} on {article.url}: {exc}")
+            warnings.append(f"unreadable date kept as text: comment {comment.comment_id} on "
+                            f"{article.url}: {exc}")
+        if _in_future(posted, now):
+            warnings.append(f"date in the future of the crawl kept as read: comment "
+                            f"{comment.comment_id} on {article.url}: "
+                            f"{_shown(posted, comment.posted_raw)}")
         if posted is not None:
             # Threads run oldest first, which settles the autumn hour that happens twice.
             previous = posted
@@ -96,8 +149,18 @@ def normalise_thread(thread: Thread, zone: ZoneInfo) -> tuple[Thread, list[str]]
     return cleaned, warnings
 
 
+def _in_future(when: datetime | None, now: datetime | None) -> bool:
+    return when is not None and now is not None and when > now + FUTURE_SLACK
+
+
+def _shown(when: datetime | None, raw: str | None) -> str:
+    assert when is not None
+    return f"{to_local_iso(when)} (shown as {' '.join((raw or '').split())!r})"
+
+
 class NormalisePipeline:
-    """Cleans every thread; unreadable dates keep the comment and count a warning."""
+    """Cleans every thread; unreadable and future dates keep the comment and count a
+    warning."""
 
     def __init__(self, stats: StatsCollector, zone: ZoneInfo) -> None:
         self.stats = stats
@@ -109,8 +172,8 @@ class NormalisePipeline:
         return cls(crawler.stats, ZoneInfo(crawler.settings.get("ARCHIVER_TIMEZONE")))
 
     def process_item(self, item: Thread) -> Thread:
-        cleaned, warnings = normalise_thread(item, self.zone)
+        cleaned, warnings = normalise_thread(item, self.zone, datetime.now(UTC))
         for warning in warnings:
-            logger.warning("unreadable date kept as text: %s", warning)
+            logger.warning("%s", warning)
             self.stats.inc_value("archiver/date_warnings")
         return cleaned

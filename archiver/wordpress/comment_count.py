@@ -6,6 +6,7 @@ import re
 
 from parsel import Selector
 
+from archiver.ids import in_sqlite_range, parse_id
 from archiver.wordpress.query import by_id, css, first_in_page, has_class, xpath
 from archiver.wordpress.shared import Element, first, is_foreign
 from archiver.wordpress.text import element_inline_text
@@ -82,4 +83,8 @@ def parse_count_text(text: str) -> int | None:
     if number in _COUNT_WORDS:
         return _COUNT_WORDS[number]
     digits = re.sub(r"\D", "", number)
-    return int(digits) if digits else None
+    if not digits:
+        return None
+    # A count no archive column can hold is not a count anyone wrote: unreadable.
+    count = parse_id(digits)
+    return count if in_sqlite_range(count) else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from urllib.parse import parse_qs, urlsplit
 
+from archiver.ids import parse_id
 from archiver.wordpress.comment_header import Header
 from archiver.wordpress.comment_parts import css_classes
 from archiver.wordpress.shared import COMMENT_ANCHOR, Element, first, node_id
@@ -25,7 +26,7 @@ def _id_from_permalink(header: Header) -> int | None:
     for link in header.with_tag("a"):
         match = COMMENT_ANCHOR.search((link.get("href") or "").strip())
         if match:
-            return int(match[1])
+            return parse_id(match[1])
     return None
 
 
@@ -38,11 +39,11 @@ def _id_from_reply_link(header: Header) -> int | None:
                 link, header.node):
             continue
         if value and value.strip().isdigit():
-            return int(value)
+            return parse_id(value.strip())
         query = parse_qs(urlsplit(link.get("href", "")).query)
         replyto = query.get("replytocom", [""])[0]
         if replyto.isdigit():
-            return int(replyto)
+            return parse_id(replyto)
     return None
 
 

@@ -45,12 +45,18 @@ class Discovery:
     def page_failed(self, response: Response, reason: str) -> None:
         raise NotImplementedError
 
+    def site_article(self, url: str) -> tuple[int, str] | None:
+        raise NotImplementedError
+
+    def read_page(self, response: Response) -> TextResponse:
+        raise NotImplementedError
+
     def on_error(self, failure: Failure) -> None:
         raise NotImplementedError
 
     def parse_listing_page(self, response: Response) -> Iterator[Any]:
         try:
-            listing = parse_listing(response_selector(response), response.url)
+            listing = parse_listing(self.read_page(response).selector, response.url)
         except PageStructureError as exc:
             self.page_failed(response, str(exc))
             yield from self.after_listings()
@@ -63,12 +69,13 @@ class Discovery:
             return
         wanted_on_page = 0
         for teaser in listing.teasers:
-            found = self.site_urls.article(teaser.url)
+            found = self.site_article(teaser.url)
             if found is None:
                 continue
             if self.plan.incremental:
                 reason = refetch_reason(self.archive.article_state(found[0]),
-                                        teaser.comment_count, self.plan.window_start)
+                                        teaser.comment_count, self.plan.window_start,
+                                        self.plan.window_end)
                 if reason is None:
                     continue
             else:
@@ -98,7 +105,8 @@ class Discovery:
             return
         yield scrapy.Request(f"{base}/comments/feed/", callback=self.parse_comment_feed,
                              errback=self.on_error)
-        for _, url in self.archive.articles_published_since(self.plan.window_start):
+        for _, url in self.archive.articles_published_since(self.plan.window_start,
+                                                            self.plan.window_end):
             if (request := self.article_request(url, reason="active", conditional=True)):
                 yield request
         for url in self.archive.unresolved_failure_urls():
@@ -141,9 +149,3 @@ class Discovery:
         """A lost listing page must not cost the rest of the run its later phases."""
         self.on_error(failure)
         yield from self.after_listings()
-
-
-def response_selector(response: Response) -> scrapy.Selector:
-    if not isinstance(response, TextResponse):
-        raise PageStructureError(f"{response.url} is not a text page")
-    return response.selector

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from parsel import Selector
 
+from archiver.ids import parse_id
 from archiver.wordpress.shared import COMMENT_ANCHOR
 
 
@@ -18,5 +19,5 @@ def comment_feed_links(body: bytes) -> dict[int, str]:
         link = (item.xpath("./link/text()").get() or item.xpath("./guid/text()").get() or "")
         match = COMMENT_ANCHOR.search(link.strip())
         if match:
-            links[int(match[1])] = link.strip()[: match.start()]
+            links[parse_id(match[1])] = link.strip()[: match.start()]
     return links

@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 from lxml import etree
 from parsel import Selector
 
+from archiver.ids import parse_id
 from archiver.wordpress.comment_count import parse_count_text
 from archiver.wordpress.comment_pages import in_comment_nav
 from archiver.wordpress.post_id import url_post_id
@@ -115,7 +116,7 @@ def _teasers_by_post_id(page: Element) -> list[tuple[int | None, Element]] | Non
             continue
         foreign, nested = _above(node, known)
         if not nested and not foreign and not is_foreign_block(node):
-            found.append((int(match[1]), node))
+            found.append((parse_id(match[1]), node))
     return found or None
 
 
@@ -129,7 +130,7 @@ def _teasers_by_post_class(page: Element) -> list[tuple[int | None, Element]] | 
     for node in _POSTS(page):
         if is_foreign_block(node) or _above(node, known)[0]:
             continue
-        ids = [int(token[5:]) for token in class_tokens(node)
+        ids = [parse_id(token[5:]) for token in class_tokens(node)
                if token.startswith("post-") and token[5:].isdigit()]
         found.append((ids[0] if ids else None, node))
     return found or None

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from parsel import Selector
 
+from archiver.ids import parse_id
 from archiver.wordpress.comment_pages import article_path
 from archiver.wordpress.query import css, first_result, xpath
 from archiver.wordpress.shared import POST_ELEMENT_ID, first
@@ -41,14 +42,14 @@ def _post_id_body_class(selector: Selector, url: str) -> int | None:
         classes = first_result(_BODY_CLASS, selector.root)
     for token in (classes or "").split():
         if token.startswith("postid-") and token[7:].isdigit():
-            return int(token[7:])
+            return parse_id(token[7:])
     return None
 
 
 def _post_id_comment_form(selector: Selector, url: str) -> int | None:
     """The comment form's hidden `comment_post_ID` input."""
     value = first_result(_COMMENT_POST_ID, selector.root)
-    return int(value) if value and value.strip().isdigit() else None
+    return parse_id(value.strip()) if value and value.strip().isdigit() else None
 
 
 def _post_id_post_element(selector: Selector, url: str) -> int | None:
@@ -56,7 +57,7 @@ def _post_id_post_element(selector: Selector, url: str) -> int | None:
     for element in _POST_ELEMENTS(selector.root):
         match = POST_ELEMENT_ID.match(element.get("id", ""))
         if match and _FULL_CONTENT(element):
-            return int(match[1])
+            return parse_id(match[1])
     return None
 
 
@@ -70,9 +71,9 @@ def url_post_id(url: str) -> int | None:
     parts = urlsplit(url)
     match = _URL_POST_ID.search(article_path(parts.path))
     if match:
-        return int(match[1])
+        return parse_id(match[1])
     p = parse_qs(parts.query).get("p", [""])[0]
-    return int(p) if p.isdigit() else None
+    return parse_id(p) if p.isdigit() else None
 
 
 _POST_ID_STRATEGIES: Sequence[Callable[[Selector, str], int | None]] = (

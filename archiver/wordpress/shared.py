@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from archiver.ids import parse_id
+
 # lxml ships no type information; its elements are plain `Any` to mypy.
 Element = Any
 Predicate = Callable[[Element], bool]
@@ -44,7 +46,7 @@ def first_found(strategies: Iterable[Callable[[S], T | None]], subject: S) -> T 
 
 def node_id(element: Element) -> int | None:
     match = _NODE_ID.match(element.get("id") or "")
-    return int(match[1]) if match else None
+    return parse_id(match[1]) if match else None
 
 
 def class_tokens(element: Element) -> set[str]:

@@ -16,12 +16,19 @@ from archiver import signals
 from archiver.db.reads import ArchiveReader
 from archiver.errors import PageStructureError
 from archiver.failures import FAILURE_URL_META, failure_url, page_failure
+from archiver.ids import in_sqlite_range
+from archiver.items import Comment
 from archiver.policy import RunPlan
 from archiver.signals import PageFailure
 from archiver.site import SiteProfile, SiteUrls
 from archiver.threads import ThreadPages
 from archiver.wordpress.comment_pages import comment_page_links
 from archiver.wordpress.discovery import Discovery
+from archiver.wordpress.whole_page import FLATTEN_DEPTH, read_whole
+
+# The failure reason of a `-a urls=` URL the spider will not fetch. It concerns the run that
+# was asked, so the next run resolves it (a later run asking again files it again).
+REFUSED_URL = "not an article URL of this site"
 
 
 class WordPressSpider(Discovery, scrapy.Spider):
@@ -45,6 +52,8 @@ class WordPressSpider(Discovery, scrapy.Spider):
         self.requested_mode = mode
         self.requested_urls = [u.strip() for u in urls.split(",") if u.strip()]
         self.requested: set[int] = set()
+        # Ids beyond SQLite's range met this run, each warned about and counted once.
+        self.out_of_range: set[str] = set()
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -67,14 +76,23 @@ class WordPressSpider(Discovery, scrapy.Spider):
         site = self.site_urls
         self.allowed_domains = [site.host.split(":")[0]]
         self.logger.info("mode %s on %s", self.mode, site.base_url)
+        for url in self.archive.unresolved_failure_urls(reason_prefix=REFUSED_URL):
+            # An earlier run's refused argument: nothing to retry, so this run settles it.
+            self.crawler.signals.send_catch_log(signals.page_read, url=url)
         if self.mode == "urls":
             for url in self.requested_urls:
-                request = self.article_request(url, reason="asked for")
-                if request is None:
-                    self.logger.error("not an article URL of this site: %s", url)
-                    self.report(PageFailure(url, "not an article URL of this site"))
-                else:
-                    yield request
+                found = site.article(url)
+                reason = REFUSED_URL
+                if found is not None and not in_sqlite_range(found[0]):
+                    self.count_out_of_range(f"post id of {url}")
+                    reason = f"{REFUSED_URL}: its post id is beyond SQLite's integer range"
+                elif found is not None:
+                    # The same article twice in the list is asked for once.
+                    if (request := self.article_request(url, reason="asked for")):
+                        yield request
+                    continue
+                self.logger.error("%s: %s", reason, url)
+                self.report(PageFailure(url, reason))
             return
         yield scrapy.Request(f"{site.base_url}/", callback=self.parse_listing_page,
                              errback=self.on_listing_error)
@@ -90,9 +108,42 @@ class WordPressSpider(Discovery, scrapy.Spider):
             reason = f"{reason} (at {response.url})"
         self.report(PageFailure(url, reason, response.status))
 
+    def site_article(self, url: str) -> tuple[int, str] | None:
+        """(post id, canonical URL) when `url` is an article of this site the archive can
+        hold; one whose id is beyond SQLite's range is skipped, with a warning."""
+        found = self.site_urls.article(url)
+        if found is not None and not in_sqlite_range(found[0]):
+            self.count_out_of_range(f"post id of {url}")
+            return None
+        return found
+
+    def count_out_of_range(self, what: str) -> None:
+        """An id no SQLite INTEGER can hold (2^63 and up): warned about and counted once."""
+        if what in self.out_of_range:
+            return
+        self.out_of_range.add(what)
+        self.crawler.stats.inc_value("archiver/ids_out_of_range")
+        self.logger.warning("skipped: %s is beyond SQLite's integer range", what)
+
+    def read_page(self, response: Response) -> TextResponse:
+        """The page parsed whole, flattened if it nests deeper than the HTML parser goes;
+        raises PageStructureError for one that cannot be read whole (not text, too many
+        tags, too deep even flattened)."""
+        if not isinstance(response, TextResponse):
+            kind = response.headers.get("Content-Type")
+            raise PageStructureError(f"not a text page ({kind!r})")
+        page = read_whole(response)
+        if page.dropped_tags:
+            self.crawler.stats.inc_value("archiver/pages_flattened")
+            self.logger.warning(
+                "%s nests deeper than the HTML parser's limit: read again with %d tags below "
+                "the %dth level left out (their text kept)", response.url, page.dropped_tags,
+                FLATTEN_DEPTH)
+        return page.response
+
     def article_request(self, url: str, *, reason: str, listed_count: int | None = None,
                         conditional: bool = False) -> scrapy.Request | None:
-        found = self.site_urls.article(url)
+        found = self.site_article(url)
         if found is None:
             return None
         post_id, canonical = found
@@ -122,12 +173,14 @@ class WordPressSpider(Discovery, scrapy.Spider):
             self.crawler.signals.send_catch_log(signals.thread_unchanged, article_id=post_id,
                                                 url=response.url)
             return
-        if not isinstance(response, TextResponse):
-            kind = response.headers.get("Content-Type")
-            self.page_failed(response, f"not a text page ({kind!r})")
+        try:
+            response = self.read_page(response)
+        except PageStructureError as exc:
+            self.page_failed(response, str(exc))
             return
         self.crawler.stats.inc_value("archiver/pages_parsed")
-        comments = tuple(self.profile.parse_comments(response.selector, response.url))
+        comments = self.storable(self.profile.parse_comments(response.selector, response.url),
+                                 response.url)
         links = [self.site_urls.rebase(link)
                  for link in comment_page_links(response.selector, response.url)
                  if self.site_urls.on_site(link)]
@@ -136,6 +189,11 @@ class WordPressSpider(Discovery, scrapy.Spider):
                 article = self.profile.parse_article(response)
             except PageStructureError as exc:
                 self.page_failed(response, str(exc))
+                return
+            if not in_sqlite_range(article.article_id):
+                self.count_out_of_range(f"post id {article.article_id} of {response.url}")
+                self.page_failed(response, f"post id {article.article_id} is beyond SQLite's "
+                                 "integer range; not archived")
                 return
             found = self.site_urls.article(response.url)
             if found is not None:
@@ -160,6 +218,17 @@ class WordPressSpider(Discovery, scrapy.Spider):
             self.logger.warning("count mismatch on %s: heading says %s, extracted %d",
                                 whole.article.url, declared, extracted)
         yield whole
+
+    def storable(self, comments: list[Comment], url: str) -> tuple[Comment, ...]:
+        """The comments the archive can hold: one whose id is beyond SQLite's range is left
+        out (with a warning), the rest of its thread is kept."""
+        kept = []
+        for comment in comments:
+            if comment.comment_id is not None and not in_sqlite_range(comment.comment_id):
+                self.count_out_of_range(f"comment id {comment.comment_id} on {url}")
+                continue
+            kept.append(comment)
+        return tuple(kept)
 
     def on_error(self, failure: Failure) -> None:
         self.report(page_failure(failure))
