@@ -85,7 +85,7 @@ def describe(error: BaseException | None,
 
 
 def page_failure(failure: Failure) -> PageFailure:
-    """The failure item for an errback's `failure` (download error, HTTP error, refusal)."""
+    """The failure record for an errback's `failure` (download error, HTTP error, refusal)."""
     request: Request = failure.request  # type: ignore[attr-defined]
     reason, status = describe(failure.value, request)
     url = failure_url(request)

@@ -49,7 +49,7 @@ class SiteProfile:
     parse_comments: Callable[[Selector, str], list[Comment]] = _generic_comments
 
     def settings(self) -> dict[str, Any]:
-        """The profile as Scrapy settings, for a spider's `custom_settings`."""
+        """The profile as Scrapy settings, which WordPressSpider.update_settings applies."""
         return {"ARCHIVER_BASE_URL": self.base_url, "ARCHIVER_ALIAS_HOSTS": list(self.alias_hosts),
                 "ARCHIVER_TIMEZONE": self.timezone}
 

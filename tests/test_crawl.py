@@ -53,6 +53,11 @@ def test_crawl_exits_cleanly_and_logs_a_summary(
 
 def test_every_article_matches_the_truth(day1: tuple[sqlite_utils.Database, CrawlResult]) -> None:
     db, _ = day1
+    assert_articles_match_truth(db)
+
+
+def assert_articles_match_truth(db: sqlite_utils.Database) -> None:
+    """Every day-1 article stored as the truth has it (shared with the generic spider's test)."""
     expected = truth("day1")
     assert {row["article_id"] for row in db["articles"].rows} == set(expected)
     for post_id, thread in expected.items():
@@ -68,6 +73,11 @@ def test_every_article_matches_the_truth(day1: tuple[sqlite_utils.Database, Craw
 
 def test_every_thread_matches_the_truth(day1: tuple[sqlite_utils.Database, CrawlResult]) -> None:
     db, _ = day1
+    assert_threads_match_truth(db)
+
+
+def assert_threads_match_truth(db: sqlite_utils.Database) -> None:
+    """Every day-1 thread's comments in order, as the truth has them."""
     for post_id, thread in truth("day1").items():
         stored = comments_of(db, post_id)
         wanted = thread["comments"]

@@ -22,8 +22,6 @@ class ArticleState:
     last_verified_at: str | None
 
 
-
-
 class ArchiveReader:
     """Read-only questions about the archive; one instance per open database."""
 
