@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil import parser, tz
 
+from archiver import date_words
+
 __all__ = [
     "FUTURE_SLACK",
     "DateParseError",
@@ -77,12 +79,21 @@ def parse_comment_date(text: str, *, zone: ZoneInfo,
     Accepts the texturized form (``4th Sep \u201915 \u2013 9:45am``), em dashes,
     NBSPs, extra spaces, ``AM``/``a.m.`` and four-digit years. Two-digit years
     pivot at 70 (``'07`` is 2007, ``'99`` is 1999). ``not_before`` picks between
-    the two instants of the autumn repeated hour; see :func:`_localise`.
+    the two instants of the autumn repeated hour; see :func:`_localise`. Other formats and
+    languages WordPress prints are read by `date_words.wall_time`.
     """
     match = _COMMENT_DATE.fullmatch(text)
-    if match is None:
+    if match is not None:
+        return _localise(_wall_time(match, text), zone, not_before)
+    # Other sites' formats and languages ("March 5, 2021 at 3:04 pm", "5. März 2021 um
+    # 15:04 Uhr", "2021-03-05 15:04"): see date_words.py.
+    try:
+        wall = date_words.wall_time(text)
+    except ValueError as exc:
+        raise DateParseError(f"no such date or time {text!r}: {exc}") from exc
+    if wall is None:
         raise DateParseError(f'not a comment date like "4th Sep \'15 - 9:45am": {text!r}')
-    return _localise(_wall_time(match, text), zone, not_before)
+    return _localise(wall, zone, not_before)
 
 
 def parse_article_date(text: str, *, zone: ZoneInfo,

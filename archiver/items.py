@@ -25,6 +25,10 @@ class Comment:
     position: int
     is_post_author: bool
     posted_at: datetime | None = None
+    # WordPress's parent comment id for a reply (nesting, reply links or REST), None at top level.
+    parent_id: int | None = None
+    # Where the comment was read: "html" (a page) or "rest" (the site's JSON API).
+    source: str = "html"
 
 
 @dataclass(frozen=True)
@@ -62,3 +66,8 @@ class Thread:
     listed_count: int | None = None
     # (url, ETag, Last-Modified) of the pages read, kept for conditional requests next time.
     validators: tuple[tuple[str, str | None, str | None], ...] = ()
+    # Where it was read: "html" (its pages) or "rest" (the site's JSON API).
+    source: str = "html"
+    # The zone the site declared (its REST index), for times printed without an offset; None
+    # leaves them to ARCHIVER_TIMEZONE.
+    timezone: str | None = None

@@ -15,11 +15,14 @@ from scrapy.settings import BaseSettings
 from archiver import settings as project_settings
 from archiver.db.connection import NotAnArchive, check_file
 from archiver.export.publish import exports_dir_for
+from archiver.extensions.progress import MODES as PROGRESS_MODES
+from archiver.extensions.progress import parse_mode as parse_progress
 from archiver.policy import MODES
 
 # A host name or IPv4 address (letters, digits, dots, hyphens), or a bracketed IPv6 address.
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
 _PREFIX = "ARCHIVER_"
+SOURCES = ("auto", "rest", "html")
 
 
 class ConfigError(Exception):
@@ -40,10 +43,15 @@ def check_settings(settings: BaseSettings, spider_args: dict[str, str],
                               "e.g. libdemvoice.org")
     zone = settings.get("ARCHIVER_TIMEZONE", "")
     try:
-        ZoneInfo(zone)
+        if zone:  # empty: the site's own (the generic profile)
+            ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"ARCHIVER_TIMEZONE={zone!r} is not a time zone name; "
                           "use e.g. Europe/London") from None
+    source = settings.get("ARCHIVER_SOURCE", "auto")
+    if source not in SOURCES:
+        raise ConfigError(f"ARCHIVER_SOURCE={source!r} is unknown; use one of "
+                          f"{', '.join(SOURCES)}")
     unknown = sorted(set(spider_args) - set(arguments))
     if unknown:
         raise ConfigError(f"-a {unknown[0]}=… is not an argument of this crawl; use "
@@ -58,8 +66,21 @@ def check_settings(settings: BaseSettings, spider_args: dict[str, str],
                           "must be a number of seconds") from None
     if busy < 0:
         raise ConfigError(f"ARCHIVER_BUSY_TIMEOUT={busy} must not be negative")
+    try:
+        parse_progress(settings.get("ARCHIVER_PROGRESS", "auto"))
+    except ValueError:
+        raise ConfigError(f"ARCHIVER_PROGRESS={settings.get('ARCHIVER_PROGRESS')!r} is unknown; "
+                          f"use one of {', '.join(PROGRESS_MODES)}") from None
+    try:
+        interval = settings.getfloat("ARCHIVER_PROGRESS_INTERVAL")
+    except ValueError:
+        raise ConfigError(f"ARCHIVER_PROGRESS_INTERVAL="
+                          f"{settings.get('ARCHIVER_PROGRESS_INTERVAL')!r} "
+                          "must be a number of seconds") from None
+    if not 0 < interval < float("inf"):
+        raise ConfigError(f"ARCHIVER_PROGRESS_INTERVAL={interval} must be more than 0 seconds")
     for name in ("ARCHIVER_ACTIVE_DAYS", "ARCHIVER_AUDIT_PER_RUN", "ARCHIVER_AUDIT_CYCLE_RUNS",
-                 "ARCHIVER_EXPORTS_KEEP"):
+                 "ARCHIVER_EXPORTS_KEEP", "ARCHIVER_CROSS_CHECK"):
         try:
             value = settings.getint(name)
         except ValueError:

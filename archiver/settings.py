@@ -20,6 +20,10 @@ ARCHIVER_ALIAS_HOSTS: list[str] = []
 ARCHIVER_TIMEZONE = "UTC"
 # SQLite file holding the archive.
 ARCHIVER_DB = "archive.db"
+# What to read: auto (the REST API where the site has it open, else the HTML), rest, or html.
+ARCHIVER_SOURCE = "auto"
+# In auto mode, threads per run also read from their pages and compared with REST's answer.
+ARCHIVER_CROSS_CHECK = 1
 # Articles published within this many days are re-read on every scheduled run.
 ARCHIVER_ACTIVE_DAYS = 14
 # Least recently verified threads re-read per scheduled run, so old edits are found in time.
@@ -37,6 +41,10 @@ ARCHIVER_EXPORTS_GZIP = False
 ARCHIVER_MAX_BACKOFF = 300.0
 # Seconds a writer waits for a reader's lock before failing.
 ARCHIVER_BUSY_TIMEOUT = 30
+# Progress: auto (a bar when stderr is a terminal, else log lines), bar, log, or off.
+ARCHIVER_PROGRESS = "auto"
+# Seconds between progress lines in the log (log mode).
+ARCHIVER_PROGRESS_INTERVAL = 60.0
 
 # --- Politeness ---
 USER_AGENT = "ldv-archiver/0.1 (comment-thread archive; +https://github.com/ldv-archiver)"
@@ -104,6 +112,7 @@ EXTENSIONS_BASE = {
     "archiver.extensions.failures.FailureLog": 300,
     "archiver.extensions.search_index.SearchIndexer": 400,
     "archiver.extensions.snapshot.Snapshot": 500,
+    "archiver.extensions.progress.Progress": 600,
 }
 
 ITEM_PIPELINES = {

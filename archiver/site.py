@@ -29,6 +29,12 @@ def _generic_comments(selector: Selector, article_url: str) -> list[Comment]:
     return parse_comments(selector, article_url)
 
 
+# Paths WordPress serves that are never a single post.
+_NOT_ARTICLE = re.compile(
+    r"^/(?:wp-[a-z-]+|category|tag|author|feed|comments|search|page)(?:/|$)|/feed/?$"
+    r"|/page/\d+/?$|^/\d{4}(?:/\d{2}){0,2}/?$|\.(?:xml|txt|jpe?g|png|gif|pdf|zip)$", re.I)
+
+
 @dataclass(frozen=True)
 class SiteProfile:
     """One site's defaults and quirks; a site module declares one and the engine reads it.
@@ -47,6 +53,9 @@ class SiteProfile:
     # Page functions: the generic WordPress ones, or the site's own layered on them.
     parse_article: Callable[[TextResponse], Article] = _generic_article
     parse_comments: Callable[[Selector, str], list[Comment]] = _generic_comments
+    # Whether a listed post whose URL matches no `article_path` is still an article, by its
+    # teaser's `post-N` id: true for the generic profile, whose site may use any permalinks.
+    ids_from_listings: bool = False
 
     def settings(self) -> dict[str, Any]:
         """The profile as Scrapy settings, which WordPressSpider.update_settings applies."""
@@ -77,6 +86,10 @@ class SiteUrls:
         base = urlsplit(self.base_url)
         path = parts.path or "/"
         return urlunsplit((base.scheme, base.netloc, path, parts.query, ""))
+
+    def may_be_article(self, url: str) -> bool:
+        """Not one of WordPress's own non-post paths (archives, feeds, admin, files)."""
+        return _NOT_ARTICLE.search(urlsplit(url).path) is None
 
     def article(self, url: str) -> tuple[int, str] | None:
         """(post id, canonical URL) when the URL is an article page of this site, else None."""

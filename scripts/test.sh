@@ -6,4 +6,7 @@ bash scripts/bootstrap.sh test
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  bash scripts/install-wordpress.sh >/dev/null 2>&1 || true   # the live WordPress test bed
+fi
 exec .venv/bin/python -m pytest "$@"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from archiver.site import SiteProfile
 from archiver.wordpress.spider import WordPressSpider
 
 
@@ -10,3 +11,6 @@ class GenericWordPressSpider(WordPressSpider):
     `ARCHIVER_TIMEZONE` (UTC unless set)."""
 
     name = "wordpress"
+    # Any permalink structure: a listed post is an article by its teaser's id.
+    # Its zone is the site's own (REST index, else page offsets) unless -s names one.
+    profile = SiteProfile(name="wordpress", ids_from_listings=True, timezone="")

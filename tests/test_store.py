@@ -52,7 +52,7 @@ def test_first_write_stores_whole_rows(store: Store) -> None:
         "is_post_author": 0, "has_wordpress_id": 1,
         "first_seen_at": "2026-01-01T00:00:01Z", "last_seen_at": "2026-01-01T00:00:01Z",
         "edited_at": None, "edit_count": 0, "removed_at": None,
-        "first_run_id": run, "last_run_id": run,
+        "first_run_id": run, "last_run_id": run, "parent_id": None, "source": "html",
     }
     article = store.db["articles"].get(7)
     assert (article["published_at"], article["categories"], article["last_verified_at"]) == (

@@ -73,3 +73,48 @@ class ArchiveReader:
         (which no page can make storable) is none of them."""
         wanted = {i for i in comment_ids if in_sqlite_range(i)}
         return wanted - comments_by_id(self.db, sorted(wanted)).keys()
+
+    def last_rest_root(self) -> str | None:
+        """The REST root the last run that read through REST found, if the latest run did."""
+        row = one_row(self.db, "SELECT source, rest_root FROM crawl_runs WHERE status IN "
+                      "('ok', 'partial') ORDER BY run_id DESC LIMIT 1")
+        return row["rest_root"] if row and row["source"] == "rest" else None
+
+    def last_run_started(self) -> str | None:
+        """When the latest run that ended ok or partial started (UTC ISO)."""
+        row = one_row(self.db, "SELECT started_at FROM crawl_runs WHERE status IN "
+                      "('ok', 'partial') ORDER BY run_id DESC LIMIT 1")
+        return row["started_at"] if row else None
+
+    def live_comment_count(self) -> int:
+        row = one_row(self.db, "SELECT count(*) AS n FROM comments WHERE removed_at IS NULL")
+        return int(row["n"]) if row else 0
+
+    def live_comment_ids(self) -> dict[int, set[int]]:
+        """Stored comments not removed, by article: what the site should still list."""
+        found: dict[int, set[int]] = {}
+        for row in self.db.query("SELECT article_id, comment_id FROM comments "
+                                 "WHERE removed_at IS NULL"):
+            found.setdefault(row["article_id"], set()).add(row["comment_id"])
+        return found
+
+    def audit_by_comments(self, articles: int, comments: int) -> list[int]:
+        """Least recently verified articles, at most `articles` and (after the first) no more
+        than `comments` stored comments between them: one REST page re-reads them all."""
+        chosen: list[int] = []
+        total = 0
+        for row in self.db.query(
+                "SELECT a.article_id, (SELECT count(*) FROM comments c WHERE c.article_id = "
+                "a.article_id AND c.removed_at IS NULL) AS n FROM articles a ORDER BY "
+                "a.last_verified_at IS NOT NULL, a.last_verified_at, a.article_id LIMIT ?",
+                [articles]):
+            if chosen and total + row["n"] > comments:
+                break
+            chosen.append(row["article_id"])
+            total += row["n"]
+        return chosen
+
+    def rest_probed_since(self, since_utc: str) -> bool:
+        """Whether a run that started since then looked for the REST API."""
+        return one_row(self.db, "SELECT 1 AS probed FROM crawl_runs WHERE rest_probed = 1 "
+                       "AND started_at >= ? LIMIT 1", since_utc) is not None

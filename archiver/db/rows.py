@@ -50,6 +50,7 @@ def article_row(thread: Thread) -> dict[str, Any]:
         "body": article.body,
         "comment_count_declared": article.comment_count_declared,
         "comment_count_extracted": len(thread.comments),
+        "source": thread.source,
     }
 
 
@@ -68,6 +69,8 @@ def comment_row(comment: Comment, article_id: int) -> dict[str, Any]:
         "content_hash": content_hash(comment.body, comment.body_html),
         "position": comment.position,
         "is_post_author": int(comment.is_post_author),
+        "parent_id": comment.parent_id,
+        "source": comment.source,
     }
 
 
@@ -85,7 +88,7 @@ def proves_absence(thread: Thread) -> bool:
 
 # Columns a re-read refreshes from the page; body changes go through Store.replace_body.
 REFRESHED = ("author", "author_url", "posted_at", "posted_at_utc", "posted_raw", "position",
-              "is_post_author")
+              "is_post_author", "parent_id", "source")
 REFRESH_SQL = (
     "UPDATE comments SET " + ", ".join(f"{column} = ?" for column in REFRESHED)
     + ", removed_at = NULL, last_seen_at = ?, last_run_id = ? WHERE comment_id = ?"

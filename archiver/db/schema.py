@@ -233,6 +233,42 @@ def m005_run_page_counts(db: Database) -> None:
     db.table("crawl_runs").add_column("pages_flattened", int)
 
 
+@migrations()
+def m006_sources_and_replies(db: Database) -> None:
+    # Replies as WordPress records them, and where each row was read (rest or html): the two
+    # sources render the same comment's HTML differently, so the store compares text across
+    # them (Store._write_comments).
+    db.table("comments").add_column("parent_id", int)
+    db.table("comments").add_column("source", str, not_null_default="html")
+    db.table("comments").create_index(["parent_id"])
+    db.table("articles").add_column("source", str, not_null_default="html")
+    # The run's source, the zone the site declared (its REST index) and the REST root found,
+    # which the next run asks first instead of discovering it again.
+    db.table("crawl_runs").add_column("source", str)
+    db.table("crawl_runs").add_column("site_timezone", str)
+    db.table("crawl_runs").add_column("rest_root", str)
+    db.table("crawl_runs").add_column("source_disagreements", int)
+    # 1 when the run looked for the REST API: a site without one is asked once a day, not hourly.
+    db.table("crawl_runs").add_column("rest_probed", int)
+    # Auto mode reads a few threads both ways each run; what each comparison found.
+    db.table("source_checks").create(
+        {
+            "check_id": int,
+            "run_id": int,
+            "article_id": int,
+            "rest_count": int,
+            "html_count": int,
+            "only_rest": str,
+            "only_html": str,
+            "agrees": int,
+            "checked_at": str,
+        },
+        pk="check_id",
+        not_null={"article_id", "agrees", "checked_at"},
+        foreign_keys=[("run_id", "crawl_runs", "run_id")],
+    )
+
+
 @cache
 def declared_columns(table: str) -> tuple[str, ...]:
     """The columns the migrations give `table`, in order: an analyst's own never count."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -54,13 +55,25 @@ class Store:
         return run_id
 
     def finish_run(self, run_id: int, status: str, finish_reason: str, now: str,
-                   counts: dict[str, int]) -> None:
+                   counts: dict[str, Any]) -> None:
         with immediate(self.db):
             self.db.table("crawl_runs").update(
                 run_id,
                 {"finished_at": now, "status": status, "finish_reason": finish_reason, **counts},
             )
         self.index_pending_search_if_free()
+
+    def record_source_check(self, run_id: int, article_id: int, rest_ids: frozenset[int],
+                            html_ids: frozenset[int], html_count: int, now: str) -> None:
+        """One thread read both ways; a disagreement is kept as found, never resolved."""
+        with immediate(self.db):
+            self.db.table("source_checks").insert({
+                "run_id": run_id, "article_id": article_id, "rest_count": len(rest_ids),
+                "html_count": html_count,
+                "only_rest": json.dumps(sorted(rest_ids - html_ids)),
+                "only_html": json.dumps(sorted(html_ids - rest_ids)),
+                "agrees": int(rest_ids == html_ids and html_count == len(rest_ids)),
+                "checked_at": now})
 
     def recover(self, entries: Sequence[dict[str, Any]]) -> int:
         """Fold what earlier runs could not write into the archive (archiver.db.recovery)."""
@@ -161,7 +174,8 @@ class Store:
                                  "first_seen_at": now, "last_seen_at": now,
                                  "first_run_id": run_id, "last_run_id": run_id})
                 continue
-            if existing["content_hash"] != row["content_hash"]:
+            if existing["content_hash"] != row["content_hash"] and not same_text_elsewhere(
+                    existing, row):
                 changes.comments_edited += 1
                 self._replace_body(existing, row, run_id, now)
             if existing["removed_at"] is not None:
@@ -256,3 +270,9 @@ class Store:
                 )
                 resolved += cursor.rowcount
         return resolved
+
+
+def same_text_elsewhere(existing: dict[str, Any], row: dict[str, Any]) -> bool:
+    """The same words read from the other source: REST's rendered HTML and a theme's differ in
+    markup for one unedited comment, so across sources only the text can show an edit."""
+    return bool(existing["source"] != row["source"] and existing["body"] == row["body"])

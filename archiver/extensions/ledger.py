@@ -54,6 +54,14 @@ LEDGER_STATS = {
     "errors": "archiver/failures",
     "ids_out_of_range": "archiver/ids_out_of_range",
     "pages_flattened": "archiver/pages_flattened",
+    "source_disagreements": "archiver/source_disagreements",
+    "rest_probed": "archiver/rest_probed",
+}
+# crawl_runs text column -> the stat the spider sets (archiver.wordpress.rest_walk).
+LEDGER_TEXT_STATS = {
+    "source": "archiver/source",
+    "site_timezone": "archiver/site_timezone",
+    "rest_root": "archiver/rest_root",
 }
 
 
@@ -137,6 +145,7 @@ class RunLedger:
             self.clear_journal()
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.source_checked, signal=archiver_signals.source_checked)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunLedger:
@@ -199,6 +208,17 @@ class RunLedger:
         seconds = self.crawler.settings.getfloat("ARCHIVER_BUSY_TIMEOUT")
         return f" (after waiting {seconds:g} s for another connection's write lock)"
 
+    def source_checked(self, article_id: int, rest_ids: frozenset[int],
+                       html_ids: frozenset[int], html_count: int) -> None:
+        if self.run_id is None:
+            return
+        try:
+            self.store.record_source_check(self.run_id, article_id, rest_ids, html_ids,
+                                           html_count, utc_now())
+        except sqlite3.Error as exc:
+            logger.warning("source check of article %d not recorded: %s", article_id,
+                           write_problem(exc))
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
         try:
             if self.run_id is not None:
@@ -211,7 +231,10 @@ class RunLedger:
     def close_run(self, reason: str) -> None:
         assert self.run_id is not None and self.crawler.stats is not None
         stats = self.crawler.stats
-        counts = {column: int(stats.get_value(stat, 0)) for column, stat in LEDGER_STATS.items()}
+        counts: dict[str, Any] = {column: int(stats.get_value(stat, 0))
+                                  for column, stat in LEDGER_STATS.items()}
+        counts.update({column: stats.get_value(stat)
+                       for column, stat in LEDGER_TEXT_STATS.items()})
         status = run_status(reason, counts["errors"])
         now = utc_now()
         try:

@@ -149,6 +149,21 @@ def normalise_thread(thread: Thread, zone: ZoneInfo,
     return cleaned, warnings
 
 
+_ISO_OFFSET = re.compile(r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?([+-])(\d{2}):?(\d{2})$")
+
+
+def zone_from_offsets(thread: Thread) -> ZoneInfo:
+    """The zone the page's own `<time datetime>` offsets show (the first whole-hour one, as
+    an Etc/GMT zone), else UTC: a site's zone when neither it nor the profile names one."""
+    values = [thread.article.published_datetime, *(c.posted_datetime for c in thread.comments)]
+    for value in values:
+        match = _ISO_OFFSET.search(value or "")
+        if match and match[3] == "00":
+            hours = int(match[2]) * (1 if match[1] == "+" else -1)
+            return ZoneInfo(f"Etc/GMT{-hours:+d}" if hours else "UTC")
+    return ZoneInfo("UTC")
+
+
 def _in_future(when: datetime | None, now: datetime | None) -> bool:
     return when is not None and now is not None and when > now + FUTURE_SLACK
 
@@ -162,17 +177,23 @@ class NormalisePipeline:
     """Cleans every thread; unreadable and future dates keep the comment and count a
     warning."""
 
-    def __init__(self, stats: StatsCollector, zone: ZoneInfo) -> None:
+    def __init__(self, stats: StatsCollector, zone: ZoneInfo | None) -> None:
         self.stats = stats
+        # None: the site's zone is not known ahead (the generic profile), so it comes from
+        # the thread: the zone its REST index declared, else its pages' own offsets.
         self.zone = zone
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalisePipeline:
         assert crawler.stats is not None
-        return cls(crawler.stats, ZoneInfo(crawler.settings.get("ARCHIVER_TIMEZONE")))
+        name = crawler.settings.get("ARCHIVER_TIMEZONE")
+        return cls(crawler.stats, ZoneInfo(name) if name else None)
 
     def process_item(self, item: Thread) -> Thread:
-        cleaned, warnings = normalise_thread(item, self.zone, datetime.now(UTC))
+        # A zone the site itself declared beats the configured one.
+        zone = (ZoneInfo(item.timezone) if item.timezone
+                else self.zone or zone_from_offsets(item))
+        cleaned, warnings = normalise_thread(item, zone, datetime.now(UTC))
         for warning in warnings:
             logger.warning("%s", warning)
             self.stats.inc_value("archiver/date_warnings")

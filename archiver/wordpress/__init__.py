@@ -16,9 +16,11 @@ from archiver.wordpress.comment_pages import (
 from archiver.wordpress.comments import GENERIC_HINTS, CommentHints, parse_comments
 from archiver.wordpress.feeds import comment_feed_links
 from archiver.wordpress.listing import Listing, Teaser, parse_listing
+from archiver.wordpress.saved_page import ArticlePage, read_article_page
 
 __all__ = [
     "GENERIC_HINTS",
+    "ArticlePage",
     "CommentHints",
     "Listing",
     "Teaser",
@@ -31,4 +33,5 @@ __all__ = [
     "parse_count_text",
     "parse_listing",
     "previous_comment_page",
+    "read_article_page",
 ]

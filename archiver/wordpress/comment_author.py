@@ -6,6 +6,15 @@ from collections.abc import Callable, Sequence
 
 from archiver.wordpress.comment_header import Header
 from archiver.wordpress.comment_parts import badge_or_class_in, css_classes, might_select
+from archiver.wordpress.comment_plain import (
+    name_before_says,
+    name_byline,
+    name_comment_by,
+    name_external_link,
+    name_first_text,
+    name_itemprop,
+)
+from archiver.wordpress.comment_words import without_says
 from archiver.wordpress.query import css_union
 from archiver.wordpress.shared import Element, Predicate
 
@@ -37,25 +46,36 @@ def _name_url_link(header: Header) -> Element | None:
         link for link in header.with_tag("a") if "url" in css_classes(link))
 
 
-NAME_STRATEGIES: Sequence[Callable[[Header], Element | None]] = (
-    _name_fn, _name_block_theme, _name_comment_author, _name_cite, _name_url_link)
+# Class-based first (a theme's own word on it), then theme-free ones (comment_plain.py),
+# down to the header's first bare text. A name found as text alone is a `str`.
+NAME_STRATEGIES: Sequence[Callable[[Header], Element | str | None]] = (
+    _name_fn, _name_block_theme, _name_comment_author, _name_cite, _name_url_link,
+    name_itemprop, name_external_link, name_before_says, name_comment_by, name_byline,
+    name_first_text)
 
 
-def author_and_url(header: Header, name: Element,
+def author_and_url(header: Header, name: Element | str,
                    name_noise: tuple[str, ...]) -> tuple[str, str | None]:
     """The name's text without what is not the name, and its link (the commenter's site).
 
     `name_noise`: a theme's CSS selectors for what inside the name is not part of it.
+    A name read as text alone has the commenter's `rel="external"` link, if any.
     """
+    if isinstance(name, str):
+        link = name_external_link(header)
+        return without_says(name), _href(link)
     theme_noise = set(css_union(name_noise)(name) if name_noise and len(name) and might_select(
         name_noise, name) else ())
 
     def noise(element: Element) -> bool:
         return element in theme_noise or _is_name_noise(element)
-    author = header.inline_text(name, noise)
-    link = name if name.tag == "a" else _first_link(header, name, noise)
+    author = without_says(header.inline_text(name, noise))
+    return author, _href(name if name.tag == "a" else _first_link(header, name, noise))
+
+
+def _href(link: Element | None) -> str | None:
     href = None if link is None else link.get("href")
-    return author, (href.strip() or None) if href else None
+    return (href.strip() or None) if href else None
 
 
 def _first_link(header: Header, name: Element, noise: Predicate) -> Element | None:

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from lxml import etree
 
 from archiver.wordpress.comment_parts import OwnElements, copy_without
+from archiver.wordpress.comment_plain import reads_as_date
+from archiver.wordpress.comment_words import byline, is_action, is_moderation_note, is_says
+from archiver.wordpress.shared import Element
 from archiver.wordpress.text import element_text, html_to_text, inner_html
 
 
@@ -61,9 +64,40 @@ def _body_leaf_comment_body(own: OwnElements) -> Body | None:
 
 
 def _body_loose_blocks(own: OwnElements) -> Body | None:
-    """Core xhtml walker and Kubrick: paragraphs directly in the comment, after the header."""
+    """Core xhtml walker and Kubrick: paragraphs directly in the comment, after the header.
+
+    A theme whose classes say nothing may print its meta in paragraphs too (a "Reply" `p`,
+    a byline after the body): such blocks at either end are the header's, not the body's.
+    """
     blocks = own.loose_blocks()
+    while blocks and _is_meta_block(own.elements[blocks[-1]]):
+        blocks.pop()
+    while blocks and _is_meta_block(own.elements[blocks[0]]):
+        blocks.pop(0)
     return Body(blocks, container=False) if blocks else None
+
+
+_MAX_META = 300  # characters: longer is somebody's text
+
+
+def _is_meta_block(block: Element) -> bool:
+    """A block holding the comment's time or reply link, or only words WordPress prints, a
+    date, or a byline ("— Ann, March 5, 2021 at 3:04 pm")."""
+    for element in block.iter("time", "a"):
+        if element.tag == "time" or element.get("data-commentid") is not None or (
+                "replytocom" in (element.get("href") or "")):
+            return True
+    text = " ".join("".join(block.itertext()).split())
+    if len(text) > _MAX_META:
+        return False
+    if not text:
+        return False
+    if is_says(text) or is_moderation_note(text) or reads_as_date(text):
+        return True
+    if is_action(text) and any(True for _ in block.iter("a")):  # "Reply", "Edit" links
+        return True
+    found = byline(text)
+    return found is not None and reads_as_date(found[1])
 
 
 BODY_STRATEGIES: Sequence[Callable[[OwnElements], Body | None]] = (

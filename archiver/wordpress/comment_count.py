@@ -11,15 +11,30 @@ from archiver.wordpress.query import by_id, css, first_in_page, has_class, xpath
 from archiver.wordpress.shared import Element, first, is_foreign
 from archiver.wordpress.text import element_inline_text
 
-_COUNT_WORDS = {"no": 0, "zero": 0, "one": 1}
-# "38 Comments", "One Comment", "No Comments", "3 Responses to “X”", "2 thoughts on “X”".
+# Number words of the common languages: English, German, French, Spanish, Dutch, Italian,
+# Portuguese ("One Response", "Ein Gedanke zu …", "Une réflexion sur …", "Eén reactie").
+_COUNT_WORDS = {
+    **dict.fromkeys(("no", "zero", "keine", "kein", "aucun", "aucune", "ningún", "ninguno",
+                     "geen", "nessun", "nessuno", "nenhum"), 0),
+    **dict.fromkeys(("one", "ein", "eine", "einen", "un", "une", "uno", "una", "een", "één", "eén",
+                     "um"), 1),
+}
+_NUMBER = "|".join(sorted(_COUNT_WORDS, key=len, reverse=True))
+# What the heading counts, in those languages (WordPress's and its default themes' strings).
+_NOUNS = ("comments?|responses?|thoughts?|replies|reply|reactions?|kommentare?|kommentaren|"
+          "antworten|antwort|gedanken?|reaktionen|commentaires?|réponses?|réflexions?|"
+          "comentarios?|respuestas?|pensamientos?|reacties|reactie|gedachten?|commenti|commento|"
+          "risposte|risposta|pensieri|pensiero|comentários?|respostas?")
+# "38 Comments", "One Comment", "No Comments", "3 Responses to “X”", "2 thoughts on “X”",
+# "This Post Has 80 Comments", "12 Kommentare", "5 comentarios", "12 Reacties".
 _COUNT_TEXT = re.compile(
-    r"^\s*(?P<n>\d[\d,.\u00a0\u202f]*|no|zero|one)\s+"
-    r"(?:comments?|responses?|thoughts?|replies|reply|reactions?)\b",
+    r"^\s*(?:this\s+(?:post|entry|article|page)\s+has\s+|dieser\s+beitrag\s+hat\s+|"
+    r"cet\s+article\s+a\s+|este\s+(?:post|artículo)\s+tiene\s+|dit\s+bericht\s+heeft\s+)?"
+    rf"(?P<n>\d[\d,.\u00a0\u202f]*|{_NUMBER})\s+(?:{_NOUNS})\b",
     re.IGNORECASE,
 )
 # "Comments (38)"
-_COUNT_TEXT_PARENS = re.compile(r"^\s*(?:comments?|responses?)\s*\((?P<n>\d+)\)", re.IGNORECASE)
+_COUNT_TEXT_PARENS = re.compile(rf"^\s*(?:{_NOUNS})\s*\((?P<n>\d+)\)", re.IGNORECASE)
 
 
 def parse_comment_count_heading(selector: Selector) -> int | None:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 from archiver.wordpress.comment_header import Header
 from archiver.wordpress.comment_parts import badge_or_class_in
+from archiver.wordpress.comment_plain import date_in_text
 from archiver.wordpress.shared import Element
 
 # Date strategies, in order, over the header: (text as shown, `<time datetime>` or None).
@@ -52,5 +53,7 @@ _DATE_NOISE_CLASSES = frozenset({"comment-edit-link", "edit-link", "reply", "com
                                  "comment-author", "vcard", "fn", "says"})
 
 
+# A relative date ("2 weeks ago") is kept as shown, without a `datetime`: normalise leaves it
+# unread (see date_words.relative_age for resolving it against the fetch time).
 DATE_STRATEGIES: Sequence[Callable[[Header], Posted | None]] = (
-    _date_time_element, _date_permalink, _date_container)
+    _date_time_element, _date_permalink, _date_container, date_in_text)

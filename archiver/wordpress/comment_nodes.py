@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from archiver.wordpress.query import by_id, xpath
@@ -17,20 +18,35 @@ _BLOCK_COMMENTS = xpath(
     "[contains(concat(' ', normalize-space(.), ' '), ' wp-block-comments ')]/..")
 # Every id `node_id` reads holds this (one test per id is cheaper than three).
 _WORDPRESS_IDS = xpath("descendant::*/@id[contains(., 'comment-')]/..")
-_LIST_ITEMS = xpath("descendant::li")
+# Without ids: walkers always class a comment's item `comment` (`li`; `div` with style=div;
+# `article` in html5 themes that drop the `li`; `dt` in `dl` lists).
+_CLASSED_ITEMS = xpath("descendant::*[self::li or self::article or self::div or self::dt]"
+                       "[@class and contains(@class, 'comment')]")
+_COMMENT_TAGS = frozenset({"li", "div", "article", "section", "dt"})
+_LISTS = frozenset({"ol", "ul", "dl"})
+# The ping walker prints "Pingback:" / "Trackback:" first, in every language WordPress has:
+# a ping whose classes were renamed is still no comment.
+_FIRST_TEXT = xpath("(descendant::text()[normalize-space()])[1]")  # in C: no element proxies
+_PING_TEXT = re.compile(r"\s*(?:pingback|trackback)\s*:", re.IGNORECASE)
 
 
 def find_comment_nodes(page: Element) -> list[Element]:
     """Scopes, narrowest first: `#comments`, `.wp-block-comments`, the whole page.
 
-    In each scope: WordPress ids first, then (themes that print none) `li.comment` items.
+    In each scope: WordPress ids first, then (themes that print none) `.comment` items.
+    Pings are left out by their class (`is_foreign`) or, classes renamed, their text.
     """
     for scope in _scopes(page):
         for strategy in (_nodes_by_wordpress_id, _nodes_by_comment_class):
-            nodes = strategy(scope)
+            nodes = [node for node in strategy(scope) if not _is_ping(node)]
             if nodes:
                 return nodes
     return []
+
+
+def _is_ping(node: Element) -> bool:
+    found = _FIRST_TEXT(node)
+    return bool(found) and _PING_TEXT.match(found[0]) is not None
 
 
 def _scopes(page: Element) -> Iterator[Element]:
@@ -67,7 +83,7 @@ def _nodes_by_wordpress_id(scope: Element) -> list[Element]:
     found = []
     for element in _WORDPRESS_IDS(scope):
         number = node_id(element)
-        if number is None or element.tag not in ("li", "div", "article", "section"):
+        if number is None or element.tag not in _COMMENT_TAGS:
             continue
         foreign, numbers = context(element.getparent())
         if not foreign and number not in numbers and not is_foreign_block(element):
@@ -76,6 +92,26 @@ def _nodes_by_wordpress_id(scope: Element) -> list[Element]:
 
 
 def _nodes_by_comment_class(scope: Element) -> list[Element]:
-    """Themes without ids: `li.comment` items of a comment list (walkers always add it)."""
-    return [element for element in _LIST_ITEMS(scope)
-            if "comment" in class_tokens(element) and not is_foreign(element)]
+    """Themes without ids: `.comment` items (walkers always add the class), outermost per
+    comment: an `article.comment` inside an `li.comment` is that comment, not a reply (a
+    reply is inside a list of its own)."""
+    found: set[Element] = set()
+    nodes = []
+    for element in _CLASSED_ITEMS(scope):
+        if "comment" not in class_tokens(element) or is_foreign(element):
+            continue
+        if element.tag != "li" and not _in_list_item(element, found):
+            continue
+        found.add(element)
+        nodes.append(element)
+    return nodes
+
+
+def _in_list_item(element: Element, found: set[Element]) -> bool:
+    """Whether a list (or `.children`) is met going up before any comment found so far."""
+    for ancestor in element.iterancestors():
+        if ancestor in found:
+            return False
+        if ancestor.tag in _LISTS or "children" in class_tokens(ancestor):
+            return True
+    return bool(element.tag != "div")  # a loose `div.comment` outside any list is not trusted

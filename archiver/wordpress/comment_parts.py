@@ -18,6 +18,8 @@ from archiver.wordpress.shared import NOT_COMMENT_CLASS_TOKENS, Element, Predica
 
 _LOOSE_BODY_TAGS = frozenset({"p", "blockquote", "ul", "ol", "pre", "table", "figure", "dl",
                              "h1", "h2", "h3", "h4", "h5", "h6"})
+# Sectioning a comment's header or footer (html5 walker, Genesis): never its body's blocks.
+_HEADER_TAGS = frozenset({"footer", "header"})
 _NESTED_REPLY_TAGS = frozenset({"li", "ol", "ul", "div"})
 _COMMENT_ITEM_CLASSES = frozenset({"comment", *NOT_COMMENT_CLASS_TOKENS})
 _HEADER_PART_CLASSES = frozenset({"comment-author", "comment-meta", "commentmetadata",
@@ -35,6 +37,10 @@ class OwnElements:
         self.node = node
         # lxml lists the subtree in C; the few comments holding a reply have it taken out after.
         self.elements: list[Element] = list(node.iter(etree.Element))
+        if node.tag == "dt":  # a `dl` list: the name and date in `dt`, the body in its `dd`
+            following = node.getnext()
+            if following is not None and following.tag == "dd":
+                self.elements.extend(following.iter(etree.Element))
         self.tags: list[str] = [element.tag for element in self.elements]
         self.classes: list[str | None] = [element.get("class") for element in self.elements]
         self.nested: list[tuple[int, Element]] = []  # each reply left out, with its parent
@@ -91,8 +97,8 @@ class OwnElements:
             tag, value = self.tags[index], self.classes[index]
             if tag in _LOOSE_BODY_TAGS:
                 blocks.append(index)
-            if tag in _LOOSE_BODY_TAGS or tag == "footer" or not _HEADER_PART_CLASSES.isdisjoint(
-                    (value or "").split()):
+            if (tag in _LOOSE_BODY_TAGS or tag in _HEADER_TAGS
+                    or not _HEADER_PART_CLASSES.isdisjoint((value or "").split())):
                 blocked_until = self.end(index)
         return blocks
 

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from urllib.parse import urljoin
 
@@ -22,6 +22,7 @@ from archiver.wordpress.comment_date import DATE_STRATEGIES
 from archiver.wordpress.comment_header import Header
 from archiver.wordpress.comment_id import ID_STRATEGIES
 from archiver.wordpress.comment_nodes import find_comment_nodes
+from archiver.wordpress.comment_parent import parent_ids
 from archiver.wordpress.comment_parts import OwnElements
 from archiver.wordpress.query import css_union
 from archiver.wordpress.shared import Element, first_found
@@ -50,16 +51,24 @@ def parse_comments(selector: Selector, article_url: str, *,
     Page: a WordPress article page, e.g. https://www.libdemvoice.org/<slug>-47108.html.
     Shape: `#comments` (or a block theme's `.wp-block-comments`) holding an `ol/ul` of
     `li#comment-N` (html5 walker, block theme) or `li#li-comment-N > div#comment-N`
-    (xhtml themes). Never the Recent Comments widget, pingbacks/trackbacks or the form.
-    A comment lacking a name, date or body still counts, with empty strings for those.
+    (xhtml themes), `article.comment`, `dl` lists. Never the Recent Comments widget,
+    pingbacks/trackbacks or the form. A comment lacking a name, date or body still counts,
+    with empty strings for those. `parent_id` is the comment a reply answers
+    (comment_parent.py), None at the top level.
     """
     nodes = find_comment_nodes(selector.root)
-    return [_parse_comment(node, position, article_url, hints)
+    read = [_parse_comment(node, position, article_url, hints)
             for position, node in enumerate(nodes, start=1)]
+    comments = [comment for comment, _ in read]
+    parents = parent_ids(nodes, [comment.comment_id for comment in comments],
+                         [header for _, header in read])
+    # Most comments are at the top level: only replies are copied.
+    return [comment if parent is None else replace(comment, parent_id=parent)
+            for comment, parent in zip(comments, parents, strict=True)]
 
 
 def _parse_comment(node: Element, position: int, article_url: str,
-                   hints: CommentHints) -> Comment:
+                   hints: CommentHints) -> tuple[Comment, Header]:
     own = OwnElements(node)
     body = first_found(BODY_STRATEGIES, own)
     header = Header(own, body.elements if body else [])
@@ -80,7 +89,7 @@ def _parse_comment(node: Element, position: int, article_url: str,
         body_html=body_html,
         position=position,
         is_post_author=_is_post_author(header, hints),
-    )
+    ), header
 
 
 @lru_cache(maxsize=1024)

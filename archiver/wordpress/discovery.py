@@ -39,7 +39,11 @@ class Discovery:
         raise NotImplementedError
 
     def article_request(self, url: str, *, reason: str, listed_count: int | None = None,
-                        conditional: bool = False) -> scrapy.Request | None:
+                        conditional: bool = False,
+                        post_id: int | None = None) -> scrapy.Request | None:
+        raise NotImplementedError
+
+    def teaser_article(self, url: str, post_id: int | None) -> tuple[int, str] | None:
         raise NotImplementedError
 
     def page_failed(self, response: Response, reason: str) -> None:
@@ -69,7 +73,8 @@ class Discovery:
             return
         wanted_on_page = 0
         for teaser in listing.teasers:
-            found = self.site_article(teaser.url)
+            found = self.site_article(teaser.url) or self.teaser_article(teaser.url,
+                                                                         teaser.post_id)
             if found is None:
                 continue
             if self.plan.incremental:
@@ -81,7 +86,7 @@ class Discovery:
             else:
                 reason = self.mode
             wanted_on_page += 1
-            request = self.article_request(teaser.url, reason=reason,
+            request = self.article_request(teaser.url, reason=reason, post_id=found[0],
                                            listed_count=teaser.comment_count,
                                            conditional=self.plan.incremental)
             if request is not None:
@@ -105,17 +110,18 @@ class Discovery:
             return
         yield scrapy.Request(f"{base}/comments/feed/", callback=self.parse_comment_feed,
                              errback=self.on_error)
-        for _, url in self.archive.articles_published_since(self.plan.window_start,
-                                                            self.plan.window_end):
-            if (request := self.article_request(url, reason="active", conditional=True)):
+        for post_id, url in self.archive.articles_published_since(self.plan.window_start,
+                                                                  self.plan.window_end):
+            if (request := self.article_request(url, reason="active", conditional=True,
+                                                post_id=post_id)):
                 yield request
         for url in self.archive.unresolved_failure_urls():
             if (request := self.article_request(url, reason="failed before")):
                 yield request
-        for _, url in self.archive.least_recently_verified(self.plan.audit_size):
+        for post_id, url in self.archive.least_recently_verified(self.plan.audit_size):
             # Unconditional on purpose: a cache's Last-Modified may follow the post, not its
             # comments, and the audit is the net that must not trust it.
-            if (request := self.article_request(url, reason="audit")):
+            if (request := self.article_request(url, reason="audit", post_id=post_id)):
                 yield request
 
     def parse_robots(self, response: Response) -> Iterator[Any]:

@@ -24,6 +24,7 @@ _FOREIGN_IDS = frozenset({"respond", "recentcomments", "trackbacks", "pings", "c
 _FOREIGN_CLASS_TOKENS = frozenset({"trackbacklist", "pinglist", "comment-respond"})
 NOT_COMMENT_CLASS_TOKENS = frozenset({"pingback", "trackback"})
 _FOREIGN_TOKENS = NOT_COMMENT_CLASS_TOKENS | _FOREIGN_CLASS_TOKENS
+_PAGE_WRAPPERS = frozenset({"html", "body", "main"})
 
 
 def first(results: Iterable[T | None]) -> T | None:
@@ -59,7 +60,14 @@ def is_foreign(element: Element) -> bool:
 
 
 def is_foreign_block(element: Element) -> bool:
-    """The element itself is a pingback, trackback, the form, a widget or a trackback list."""
+    """The element itself is a pingback, trackback, the form, a widget or a trackback list.
+
+    The page's wrappers (`html`, `body`, `main`) are never foreign: themes and plugins put
+    page-level classes there (`widgets-enabled`, `widget-area-left`), and one such class
+    must not make a whole page's comments a widget's.
+    """
+    if element.tag in _PAGE_WRAPPERS:
+        return False
     if element.get("id") in _FOREIGN_IDS or element.tag == "form":
         return True
     value = element.get("class")

@@ -17,13 +17,14 @@ from archiver.db.reads import ArchiveReader
 from archiver.errors import PageStructureError
 from archiver.failures import FAILURE_URL_META, failure_url, page_failure
 from archiver.ids import in_sqlite_range
-from archiver.items import Comment
+from archiver.items import Comment, Thread
 from archiver.policy import RunPlan
 from archiver.signals import PageFailure
 from archiver.site import SiteProfile, SiteUrls
 from archiver.threads import ThreadPages
 from archiver.wordpress.comment_pages import comment_page_links
 from archiver.wordpress.discovery import Discovery
+from archiver.wordpress.rest_walk import RestWalk
 from archiver.wordpress.whole_page import FLATTEN_DEPTH, read_whole
 
 # The failure reason of a `-a urls=` URL the spider will not fetch. It concerns the run that
@@ -31,12 +32,13 @@ from archiver.wordpress.whole_page import FLATTEN_DEPTH, read_whole
 REFUSED_URL = "not an article URL of this site"
 
 
-class WordPressSpider(Discovery, scrapy.Spider):
+class WordPressSpider(Discovery, RestWalk, scrapy.Spider):
     """Walks the listings (and, for a backfill, the sitemap); fetches each article once a run.
 
     Arguments: ``-a mode=auto|backfill|incremental`` (auto: backfill until one has finished),
     ``-a urls=URL[,URL...]`` to crawl just those articles. What to fetch comes from `plan`
     and `archive`, which the ArchiveState extension gives the spider before it starts.
+    ``ARCHIVER_SOURCE`` says whether the site's REST API (rest_walk.py) or its HTML is read.
     """
 
     name = "wordpress"
@@ -54,6 +56,8 @@ class WordPressSpider(Discovery, scrapy.Spider):
         self.requested: set[int] = set()
         # Ids beyond SQLite's range met this run, each warned about and counted once.
         self.out_of_range: set[str] = set()
+        # REST threads to read from their pages too (auto mode's cross-check): post id -> ids.
+        self.cross_checks: dict[int, frozenset[int]] = {}
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -71,6 +75,10 @@ class WordPressSpider(Discovery, scrapy.Spider):
     @property
     def mode(self) -> str:
         return self.plan.mode
+
+    @property
+    def source(self) -> str:
+        return str(self.crawler.settings.get("ARCHIVER_SOURCE"))
 
     async def start(self) -> AsyncIterator[Any]:
         site = self.site_urls
@@ -94,6 +102,11 @@ class WordPressSpider(Discovery, scrapy.Spider):
                 self.logger.error("%s: %s", reason, url)
                 self.report(PageFailure(url, reason))
             return
+        if self.source != "html":
+            for request in self.rest_start():
+                yield request
+            return
+        self.use_source("html")
         yield scrapy.Request(f"{site.base_url}/", callback=self.parse_listing_page,
                              errback=self.on_listing_error)
 
@@ -141,9 +154,22 @@ class WordPressSpider(Discovery, scrapy.Spider):
                 FLATTEN_DEPTH)
         return page.response
 
+    def teaser_article(self, url: str, post_id: int | None) -> tuple[int, str] | None:
+        """A listed post whose URL carries no id (`/%postname%/` permalinks): its teaser's
+        `post-N` id, on sites whose profile trusts it (the generic one)."""
+        if (not self.profile.ids_from_listings or post_id is None
+                or not in_sqlite_range(post_id) or not self.site_urls.on_site(url)
+                or not self.site_urls.may_be_article(url)):
+            return None
+        return post_id, self.site_urls.rebase(url)
+
     def article_request(self, url: str, *, reason: str, listed_count: int | None = None,
-                        conditional: bool = False) -> scrapy.Request | None:
+                        conditional: bool = False,
+                        post_id: int | None = None) -> scrapy.Request | None:
+        """`post_id`: known already (a listing's teaser, the archive), for URLs without one."""
         found = self.site_article(url)
+        if found is None and post_id is not None:
+            found = self.teaser_article(url, post_id)
         if found is None:
             return None
         post_id, canonical = found
@@ -168,7 +194,8 @@ class WordPressSpider(Discovery, scrapy.Spider):
     # --- articles ---------------------------------------------------------------------------
 
     def parse_article(self, response: Response, post_id: int, listed_count: int | None,
-                      thread: ThreadPages | None = None) -> Iterator[Any]:
+                      thread: ThreadPages | None = None,
+                      cross_check: frozenset[int] | None = None) -> Iterator[Any]:
         if response.status == 304:
             self.crawler.signals.send_catch_log(signals.thread_unchanged, article_id=post_id,
                                                 url=response.url)
@@ -208,10 +235,13 @@ class WordPressSpider(Discovery, scrapy.Spider):
         if next_url is not None:
             yield scrapy.Request(next_url, callback=self.parse_article, errback=self.on_error,
                                  cb_kwargs={"post_id": post_id, "listed_count": listed_count,
-                                            "thread": thread},
+                                            "thread": thread, "cross_check": cross_check},
                                  meta={FAILURE_URL_META: thread.thread.article.url})
             return
         whole, extracted = thread.finish()
+        if cross_check is not None:
+            self.compare_sources(whole, cross_check)
+            return
         declared = whole.article.comment_count_declared
         if (declared or 0) != extracted:
             self.crawler.stats.inc_value("archiver/count_mismatches")
@@ -232,6 +262,38 @@ class WordPressSpider(Discovery, scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         self.report(page_failure(failure))
+
+    # --- auto mode's cross-check ------------------------------------------------------------
+
+    def cross_check_request(self, thread: Thread) -> scrapy.Request | None:
+        """The first few threads with comments read through REST are read from their pages."""
+        wanted = self.crawler.settings.getint("ARCHIVER_CROSS_CHECK")
+        if (self.source != "auto" or not thread.complete or not thread.comments
+                or len(self.cross_checks) >= wanted or not self.site_urls.on_site(
+                    thread.article.url)):
+            return None
+        ids = frozenset(c.comment_id for c in thread.comments if c.comment_id is not None)
+        self.cross_checks[thread.article.article_id] = ids
+        return scrapy.Request(
+            self.site_urls.rebase(thread.article.url), callback=self.parse_article,
+            errback=self.on_error, dont_filter=True,
+            cb_kwargs={"post_id": thread.article.article_id, "listed_count": None,
+                       "cross_check": ids},
+            meta={FAILURE_URL_META: thread.article.url})
+
+    def compare_sources(self, html: Thread, rest_ids: frozenset[int]) -> None:
+        html_ids = frozenset(c.comment_id for c in html.comments if c.comment_id is not None)
+        agrees = html_ids == rest_ids and len(html.comments) == len(rest_ids)
+        if not agrees:
+            self.crawler.stats.inc_value("archiver/source_disagreements")
+            self.logger.warning(
+                "REST and HTML disagree on %s: %d comments by REST, %d on the page "
+                "(only REST: %s; only HTML: %s)", html.article.url, len(rest_ids),
+                len(html.comments), sorted(rest_ids - html_ids)[:10],
+                sorted(html_ids - rest_ids)[:10])
+        self.crawler.signals.send_catch_log(
+            signals.source_checked, article_id=html.article.article_id, rest_ids=rest_ids,
+            html_ids=html_ids, html_count=len(html.comments))
 
 
 def header(response: Response, name: str) -> str | None:
