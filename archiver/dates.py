@@ -115,11 +115,13 @@ def parse_article_date(text: str, *, zone: ZoneInfo,
     return _localise(_wall_time(match, text), zone, not_before)
 
 
-def parse_iso(text: str, *, zone: ZoneInfo, not_before: datetime | None = None) -> datetime:
+def parse_iso(text: str, *, zone: ZoneInfo, not_before: datetime | None = None,
+              keep_offset: bool = False) -> datetime:
     """Parse an ISO 8601 date-time (``<time datetime>``, ``article:published_time``).
 
-    A value with an offset or ``Z`` names an instant and is converted to
-    `zone`; a naive value is taken as wall time there and resolved like header dates.
+    A value with an offset or ``Z`` names an instant and is converted to `zone` (kept at
+    its own offset with `keep_offset`, for a site whose zone is only guessed); a naive value
+    is taken as wall time there and resolved like header dates.
     """
     if _ISO_WITH_TIME.match(text) is None:
         raise DateParseError(f"not an ISO 8601 date-time: {text!r}")
@@ -129,6 +131,8 @@ def parse_iso(text: str, *, zone: ZoneInfo, not_before: datetime | None = None) 
         raise DateParseError(f"not an ISO 8601 date-time: {text!r} ({exc})") from exc
     if parsed.tzinfo is None:
         return _localise(parsed, zone, not_before)
+    if keep_offset:
+        return parsed
     try:
         return parsed.astimezone(zone)
     except OverflowError as exc:

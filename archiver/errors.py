@@ -9,3 +9,7 @@ class ArchiverError(Exception):
 
 class PageStructureError(ArchiverError):
     """A page lacks the structure a page function needs (e.g. it is not an article at all)."""
+
+
+class NotAnArticle(PageStructureError):
+    """A page with no post id: a WordPress home, archive or other page, not an article."""

@@ -84,3 +84,20 @@ def test_article_time_from_the_byline_in_uk_time() -> None:
         LONDON)
     assert cleaned.article.published_at is not None
     assert to_local_iso(cleaned.article.published_at) == "2015-09-04T08:30:00+01:00"
+
+
+def test_a_guessed_zone_keeps_each_times_own_offset() -> None:
+    # A site that names no zone: the page's offsets are its only word on the clock, so a
+    # summer comment after a winter post keeps +01:00 rather than the winter post's +00:00.
+    thread = Thread(article=replace(ARTICLE, published_datetime="2005-03-01T09:00:00+00:00"),
+                    source_urls=(), comments=(
+                        comment("1 June 2024", iso="2024-06-01T12:00:00+01:00"),
+                        comment("2 June 2024", iso="2024-06-02T08:00:00-04:00"),
+                    ))
+    guessed = ZoneInfo("UTC")
+    kept, _ = normalise_thread(thread, guessed, keep_offsets=True)
+    assert [c.posted_at and c.posted_at.isoformat() for c in kept.comments] == [
+        "2024-06-01T12:00:00+01:00", "2024-06-02T08:00:00-04:00"]
+    converted, _ = normalise_thread(thread, guessed)
+    assert [c.posted_at and c.posted_at.isoformat() for c in converted.comments] == [
+        "2024-06-01T11:00:00+00:00", "2024-06-02T12:00:00+00:00"]

@@ -136,6 +136,24 @@ def test_a_lost_page_makes_every_thread_it_may_touch_incomplete() -> None:
     assert all(t.article.comment_count_declared is None for t in threads[:3])
 
 
+def test_a_total_that_changes_between_pages_makes_the_boundary_threads_incomplete() -> None:
+    # Comment 3 was trashed after page 1 was answered: page 2's offset skipped comment 4,
+    # which moved onto page 1, so post 2's thread was read without it.
+    batch = RestBatch(None)
+    batch.add_posts([post(1), post(2), post(3)])
+    batch.comment_pages = 2
+    threads = [*batch.add_comment_page(1, [entry(1, 1), entry(2, 1), entry(3, 2)], total=6),
+               *batch.add_comment_page(2, [entry(5, 2), entry(6, 3)], total=5)]
+    assert [(t.article.article_id, t.complete) for t in threads] == [
+        (1, True), (2, False), (3, False)]
+    steady = RestBatch(None)
+    steady.add_posts([post(1), post(2)])
+    steady.comment_pages = 2
+    threads = [*steady.add_comment_page(1, [entry(1, 1)], total=2),
+               *steady.add_comment_page(2, [entry(2, 2)], total=2)]
+    assert all(t.complete for t in threads)
+
+
 def test_comments_on_posts_not_listed_wait_as_orphans() -> None:
     batch = RestBatch(None)
     batch.add_posts([post(1)])

@@ -188,3 +188,40 @@ def test_source_rest_on_a_blocked_api_fails_the_run(live_wp: LiveWordPress,
                        settings={**LIVE, "ARCHIVER_SOURCE": "rest"}, timeout=120)
     assert result.returncode != 0
     assert "ARCHIVER_SOURCE=rest" in result.stderr
+
+
+def test_html_on_id_less_permalinks_follows_the_comments_feed_to_older_posts(
+        live_wp: LiveWordPress, tmp_path: Path) -> None:
+    """/%postname%/ URLs carry no post id: a feed link to a stored post is known by its URL,
+    and one to a post never read is fetched and its id read from the page."""
+    wp = live_wp
+    wp.block_rest(True)
+    db_path = tmp_path / "archive.db"
+    quiet = {"ARCHIVER_AUDIT_PER_RUN": "0", "ARCHIVER_ACTIVE_DAYS": "0"}
+    # The bundled threads keep their old slugs, which end in the id; this one's does not.
+    old_id = wp.insert_post(title="A quiet old post", content="Old text.",
+                            date="2005-03-01 09:00:00", slug="a-quiet-old-post")
+    wp.insert_comment(post_id=old_id, author="Early Reader", author_email="early@example.org",
+                      content="An early word.", date="2005-03-02 09:00:00")
+    crawl(wp, db_path, **quiet)
+    oldest = min(wp.expected_posts(), key=lambda post: post["date_gmt"])
+    assert oldest["id"] == old_id and str(old_id) not in oldest["link"]
+    # One post a listing page, so the listings stop at the newest, unchanged, post.
+    wp.set_options(posts_per_page=1)
+    on_old = wp.insert_comment(post_id=oldest["id"], author="Old Thread Reader",
+                               author_email="old@example.org", content="Still reading this.",
+                               date="2024-06-01 12:00:00")
+    unseen = wp.insert_post(title="An older post never read", content="Its text.",
+                            date="2010-01-01 09:00:00", slug="an-older-post-never-read")
+    on_unseen = wp.insert_comment(post_id=unseen, author="First Reader",
+                                  author_email="first@example.org", content="First!",
+                                  date="2024-06-01 12:10:00")
+    crawl(wp, db_path, **quiet)
+    run = runs(db_path)[1]
+    assert (run["mode"], run["source"]) == ("incremental", "html")
+    assert run["comments_new"] == 2
+    assert_archive_is_wordpress(db_path, wp, "html")
+    db = sqlite_utils.Database(db_path)
+    assert db["comments"].get(on_old)["article_id"] == oldest["id"]
+    assert db["comments"].get(on_unseen)["article_id"] == unseen
+    assert db["articles"].get(unseen)["title"] == "An older post never read"

@@ -52,6 +52,11 @@ class ArchiveReader:
         row = one_row(self.db, "SELECT etag, last_modified FROM http_validators WHERE url = ?", url)
         return (row["etag"], row["last_modified"]) if row else (None, None)
 
+    def article_ids_by_url(self) -> dict[str, int]:
+        """Every stored article's post id by its URL, for links that carry no id."""
+        return {row["url"]: row["article_id"]
+                for row in self.db.query("SELECT url, article_id FROM articles")}
+
     def article_count(self) -> int:
         return self.db["articles"].count
 

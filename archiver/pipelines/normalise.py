@@ -77,36 +77,40 @@ def normalise_body(text: str) -> str:
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
-def comment_time(comment: Comment, not_before: datetime | None, zone: ZoneInfo) -> datetime:
+def comment_time(comment: Comment, not_before: datetime | None, zone: ZoneInfo,
+                 keep_offsets: bool = False) -> datetime:
     """The comment's time: the machine-readable value first, else the header text."""
     if comment.posted_datetime:
         try:
-            return parse_iso(comment.posted_datetime, zone=zone)
+            return parse_iso(comment.posted_datetime, zone=zone, keep_offset=keep_offsets)
         except DateParseError:
             logger.debug("unusable datetime %r, falling back to %r",
                          comment.posted_datetime, comment.posted_raw)
     return parse_comment_date(comment.posted_raw, zone=zone, not_before=not_before)
 
 
-def article_time(article: Article, zone: ZoneInfo) -> datetime:
+def article_time(article: Article, zone: ZoneInfo, keep_offsets: bool = False) -> datetime:
     if article.published_datetime:
         try:
-            return parse_iso(article.published_datetime, zone=zone)
+            return parse_iso(article.published_datetime, zone=zone, keep_offset=keep_offsets)
         except DateParseError:
             logger.debug("unusable published time %r", article.published_datetime)
     return parse_article_date(article.published_raw or "", zone=zone)
 
 
-def normalise_thread(thread: Thread, zone: ZoneInfo,
-                     now: datetime | None = None) -> tuple[Thread, list[str]]:
+def normalise_thread(thread: Thread, zone: ZoneInfo, now: datetime | None = None, *,
+                     keep_offsets: bool = False) -> tuple[Thread, list[str]]:
     """Return the cleaned thread and a warning per date that could not be read, or (given
     the crawl's `now`) that is in the future of the crawl: such a time is kept as read (the
     fixed pivot makes `'69` 2069), and counted, since no page can show a comment not yet made.
+
+    `keep_offsets`: `zone` is a guess (the site named none), so a time the page gives with
+    its own offset keeps it: a summer comment of a site on daylight saving stays at +01:00.
     """
     warnings: list[str] = []
     article = thread.article
     try:
-        published: datetime | None = article_time(article, zone)
+        published: datetime | None = article_time(article, zone, keep_offsets)
     except DateParseError as exc:
         published = None
         warnings.append(f"unreadable date kept as text: article {article.article_id}: {exc}")
@@ -126,7 +130,7 @@ def normalise_thread(thread: Thread, zone: ZoneInfo,
     previous: datetime | None = None
     for comment in thread.comments:
         try:
-            posted: datetime | None = comment_time(comment, previous, zone)
+            posted: datetime | None = comment_time(comment, previous, zone, keep_offsets)
         except DateParseError as exc:
             posted = None
             warnings.append(f"unreadable date kept as text: comment {comment.comment_id} on "
@@ -191,9 +195,9 @@ class NormalisePipeline:
 
     def process_item(self, item: Thread) -> Thread:
         # A zone the site itself declared beats the configured one.
-        zone = (ZoneInfo(item.timezone) if item.timezone
-                else self.zone or zone_from_offsets(item))
-        cleaned, warnings = normalise_thread(item, zone, datetime.now(UTC))
+        zone = ZoneInfo(item.timezone) if item.timezone else self.zone
+        cleaned, warnings = normalise_thread(item, zone or zone_from_offsets(item),
+                                             datetime.now(UTC), keep_offsets=zone is None)
         for warning in warnings:
             logger.warning("%s", warning)
             self.stats.inc_value("archiver/date_warnings")

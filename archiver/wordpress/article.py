@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from parsel import Selector
 from scrapy.http import TextResponse
 
-from archiver.errors import PageStructureError
+from archiver.errors import NotAnArticle, PageStructureError
 from archiver.items import Article
 from archiver.wordpress.article_body import article_body
 from archiver.wordpress.article_byline import (
@@ -41,7 +41,7 @@ def parse_article(response: TextResponse, *, author: str | None = None,
     selector = response.selector
     post_id = find_post_id(selector, response.url)
     if post_id is None:
-        raise PageStructureError(f"{response.url}: no WordPress post id; not an article page")
+        raise NotAnArticle(f"{response.url}: no WordPress post id; not an article page")
     scope = _article_scope(selector.root, post_id)
     if published_raw is None:
         published_raw = find_published_raw(scope)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,11 @@ from archiver.policy import RunPlan, refetch_reason
 from archiver.site import SiteUrls
 from archiver.wordpress.feeds import comment_feed_links
 from archiver.wordpress.listing import parse_listing
+
+# Sitemaps of terms and people (WordPress's own, Yoast's, Rank Math's): no article is in them.
+_NOT_POSTS_SITEMAP = re.compile(
+    r"(?:wp-sitemap-(?:taxonomies|users)-|/(?:category|post_tag|tag|author|post_format)"
+    r"-sitemap\d*\.xml)", re.I)
 
 
 class Discovery:
@@ -140,6 +146,8 @@ class Discovery:
             if not self.site_urls.on_site(url):
                 continue
             if sitemap.type == "sitemapindex":
+                if _NOT_POSTS_SITEMAP.search(url):
+                    continue
                 yield scrapy.Request(self.site_urls.rebase(url), callback=self.parse_sitemap,
                                      errback=self.on_error)
             elif (request := self.article_request(url, reason="sitemap")):

@@ -31,8 +31,13 @@ class RestBatch:
     post_pages_left: int = 0
     comment_pages: int | None = None
     comments_declared: int | None = None
-    # Read pages waiting for an earlier one (page number -> its entries, or GAP).
-    waiting: dict[int, list[dict[str, Any]] | None] = field(default_factory=dict)
+    # Read pages waiting for an earlier one (page number -> its entries, or GAP, and the
+    # total the site declared with it).
+    waiting: dict[int, tuple[list[dict[str, Any]] | None, int | None]] = field(
+        default_factory=dict)
+    # The total of the last page read: when the next one's differs, comments were added or
+    # removed between the two answers, and the offsets shifted under the walk.
+    last_total: int | None = None
     next_page: int = 1
     current: int | None = None
     current_comments: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -50,14 +55,21 @@ class RestBatch:
             if isinstance(entry, dict) and isinstance(entry.get("id"), int):
                 self.posts[entry["id"]] = entry
 
-    def add_comment_page(self, page: int,
-                         entries: list[dict[str, Any]] | None) -> Iterator[Thread]:
-        """A page of comments (None: it could not be read); yields the threads it completes."""
+    def add_comment_page(self, page: int, entries: list[dict[str, Any]] | None,
+                         total: int | None = None) -> Iterator[Thread]:
+        """A page of comments (None: it could not be read) and the X-WP-Total it came with;
+        yields the threads it completes."""
         if entries is None:
             self.failed = True
-        self.waiting[page] = entries
+        self.waiting[page] = (entries, total)
         while self.next_page in self.waiting:
-            yield from self._read(self.waiting.pop(self.next_page))
+            entries, total = self.waiting.pop(self.next_page)
+            if total is not None and self.last_total is not None and total != self.last_total:
+                # A removal since the page before may have moved a comment across the boundary
+                # unseen: the threads on either side of it are not known whole.
+                self.after_gap = self.current_incomplete = True
+            self.last_total = total if total is not None else self.last_total
+            yield from self._read(entries)
             self.next_page += 1
         if self.comment_pages is not None and self.next_page > self.comment_pages:
             yield from self._finish()

@@ -221,7 +221,8 @@ class RestWalk:
             batch.comments_declared = total_items(response)
             for later in range(2, batch.comment_pages + 1):
                 yield self.comments_request(batch, later)
-        yield from self.release(batch, batch.add_comment_page(page, answer))
+        total = total_items(response) if answer is not None else None
+        yield from self.release(batch, batch.add_comment_page(page, answer, total))
 
     def release(self, batch: RestBatch, threads: Iterator[Thread]) -> Iterator[Any]:
         for thread in threads:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from functools import cached_property
@@ -14,7 +15,7 @@ from twisted.python.failure import Failure
 
 from archiver import signals
 from archiver.db.reads import ArchiveReader
-from archiver.errors import PageStructureError
+from archiver.errors import NotAnArticle, PageStructureError
 from archiver.failures import FAILURE_URL_META, failure_url, page_failure
 from archiver.ids import in_sqlite_range
 from archiver.items import Comment, Thread
@@ -54,6 +55,9 @@ class WordPressSpider(Discovery, RestWalk, scrapy.Spider):
         self.requested_mode = mode
         self.requested_urls = [u.strip() for u in urls.split(",") if u.strip()]
         self.requested: set[int] = set()
+        # Article URLs asked for before their post id is known (a sitemap's or a feed's link on
+        # a site whose permalinks carry none): the page itself says which post it is.
+        self.requested_by_url: set[str] = set()
         # Ids beyond SQLite's range met this run, each warned about and counted once.
         self.out_of_range: set[str] = set()
         # REST threads to read from their pages too (auto mode's cross-check): post id -> ids.
@@ -168,14 +172,17 @@ class WordPressSpider(Discovery, RestWalk, scrapy.Spider):
                         post_id: int | None = None) -> scrapy.Request | None:
         """`post_id`: known already (a listing's teaser, the archive), for URLs without one."""
         found = self.site_article(url)
+        if found is None and post_id is None:
+            post_id = self.stored_post_id(url)
         if found is None and post_id is not None:
             found = self.teaser_article(url, post_id)
         if found is None:
-            return None
+            return self.request_by_url(url, reason)
         post_id, canonical = found
         if post_id in self.requested:
             return None
         self.requested.add(post_id)
+        self.requested_by_url.add(canonical)
         headers: dict[str, str] = {}
         if conditional:
             etag, modified = self.archive.validators(canonical)
@@ -191,9 +198,36 @@ class WordPressSpider(Discovery, RestWalk, scrapy.Spider):
             meta={"handle_httpstatus_list": [304]},
         )
 
+    @cached_property
+    def stored_ids_by_url(self) -> dict[str, int]:
+        return self.archive.article_ids_by_url() if self.profile.ids_from_listings else {}
+
+    def stored_post_id(self, url: str) -> int | None:
+        """The post id the archive holds for an id-less article URL (or one of its comment
+        pages), on sites whose profile reads ids from pages."""
+        if not self.profile.ids_from_listings or not self.site_urls.on_site(url):
+            return None
+        return self.stored_ids_by_url.get(article_page_url(self.site_urls.rebase(url)))
+
+    def request_by_url(self, url: str, reason: str) -> scrapy.Request | None:
+        """An id-less URL never read before: fetched, and its post id taken from the page."""
+        if (not self.profile.ids_from_listings or not self.site_urls.on_site(url)
+                or not self.site_urls.may_be_article(url)):
+            return None
+        canonical = article_page_url(self.site_urls.rebase(url))
+        if canonical.rstrip("/") == self.site_urls.base_url.rstrip("/"):
+            return None  # the home page, which WordPress lists in its page sitemap
+        if canonical in self.requested_by_url:
+            return None
+        self.requested_by_url.add(canonical)
+        self.logger.debug("fetch %s (%s, id from the page)", canonical, reason)
+        self.crawler.stats.inc_value(f"archiver/fetch_reason/{reason}")
+        return scrapy.Request(canonical, callback=self.parse_article, errback=self.on_error,
+                              cb_kwargs={"post_id": None, "listed_count": None})
+
     # --- articles ---------------------------------------------------------------------------
 
-    def parse_article(self, response: Response, post_id: int, listed_count: int | None,
+    def parse_article(self, response: Response, post_id: int | None, listed_count: int | None,
                       thread: ThreadPages | None = None,
                       cross_check: frozenset[int] | None = None) -> Iterator[Any]:
         if response.status == 304:
@@ -214,6 +248,14 @@ class WordPressSpider(Discovery, RestWalk, scrapy.Spider):
         if thread is None:
             try:
                 article = self.profile.parse_article(response)
+            except NotAnArticle as exc:
+                if post_id is None:
+                    # A sitemap's or feed's id-less link to a page that is no post: expected.
+                    self.logger.debug("%s", exc)
+                    self.crawler.stats.inc_value("archiver/not_articles")
+                    return
+                self.page_failed(response, str(exc))
+                return
             except PageStructureError as exc:
                 self.page_failed(response, str(exc))
                 return
@@ -222,6 +264,12 @@ class WordPressSpider(Discovery, RestWalk, scrapy.Spider):
                 self.page_failed(response, f"post id {article.article_id} is beyond SQLite's "
                                  "integer range; not archived")
                 return
+            if post_id is None:
+                # Asked for by URL alone: the same post found by another road is read once.
+                if article.article_id in self.requested:
+                    return
+                self.requested.add(article.article_id)
+                post_id = article.article_id
             found = self.site_urls.article(response.url)
             if found is not None:
                 article = replace(article, url=found[1])
@@ -294,6 +342,14 @@ class WordPressSpider(Discovery, RestWalk, scrapy.Spider):
         self.crawler.signals.send_catch_log(
             signals.source_checked, article_id=html.article.article_id, rest_ids=rest_ids,
             html_ids=html_ids, html_count=len(html.comments))
+
+
+def article_page_url(url: str) -> str:
+    """An article's own URL from a link to one of its comment pages or comments."""
+    return _COMMENT_PAGE_TAIL.sub("/", url.split("#", 1)[0])
+
+
+_COMMENT_PAGE_TAIL = re.compile(r"/comment-page-\d+/?$")
 
 
 def header(response: Response, name: str) -> str | None:
