@@ -66,6 +66,8 @@ class Thread:
     listed_count: int | None = None
     # (url, ETag, Last-Modified) of the pages read, kept for conditional requests next time.
     validators: tuple[tuple[str, str | None, str | None], ...] = ()
+    # Pingbacks and trackbacks its pages show: WordPress's count heading includes them.
+    pings_shown: int = 0
     # Where it was read: "html" (its pages) or "rest" (the site's JSON API).
     source: str = "html"
     # The zone the site declared (its REST index), for times printed without an offset; None

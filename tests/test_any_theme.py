@@ -23,6 +23,7 @@ from archiver.dates import DateParseError, to_utc_iso
 from archiver.items import Comment
 from archiver.pipelines.normalise import comment_time, normalise_body, normalise_name
 from archiver.wordpress import parse_comment_count_heading, parse_comments, parse_count_text
+from archiver.wordpress.comment_nodes import find_ping_ids
 from archiver.wordpress.shared import is_foreign
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -197,3 +198,16 @@ def test_a_body_class_starting_with_widget_is_no_widget() -> None:
         '</body></html>')
     assert not is_foreign(page.get_element_by_id("x"))
     assert is_foreign(page.get_element_by_id("y"))
+
+
+def test_the_pings_a_comment_list_shows_are_counted_by_class_or_by_their_text() -> None:
+    page = ('<html><body><div id="comments"><ol class="commentlist">'
+            '<li id="comment-1" class="comment"><p>A comment.</p></li>'
+            '<li id="comment-2" class="pingback"><p>Pingback: <a href="x">Elsewhere</a></p></li>'
+            '<li id="li-comment-3" class="k9"><p>Trackback: <a href="y">Another</a></p></li>'
+            '</ol></div><ul><li id="comment-4" class="pingback">Pingback: a widget</li></ul>'
+            '</body></html>')
+    root = lxml.html.document_fromstring(page)
+    assert find_ping_ids(root) == {2, 3}
+    assert find_ping_ids(lxml.html.document_fromstring("<html><body><p>x</p></body></html>")) \
+        == frozenset()

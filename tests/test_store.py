@@ -163,3 +163,12 @@ def test_finishing_a_run_indexes_what_waits_and_the_next_run_catches_a_killed_on
     assert _search(store, "comments", "orphaned") == []
     store.begin_run("incremental", "x", "t5")  # the killed run never finished
     assert _search(store, "comments", "orphaned") == [3]
+
+
+def test_a_heading_that_counts_the_pings_shown_still_proves_absence(store: Store) -> None:
+    run = store.begin_run("backfill", "x", "t0")
+    store.write_thread(THREAD, run, "t1")
+    # The heading says 2: the one comment left and the pingback the page shows beside it.
+    one_left = replace(THREAD, comments=THREAD.comments[:1], pings_shown=1)
+    assert store.write_thread(one_left, run, "t2").comments_removed == 1
+    assert store.db["comments"].get(2)["removed_at"] == "t2"

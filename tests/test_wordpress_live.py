@@ -88,6 +88,22 @@ def runs(db_path: Path) -> list[dict[str, Any]]:
     return list(sqlite_utils.Database(db_path)["crawl_runs"].rows_where(order_by="run_id"))
 
 
+def change_the_site(wp: LiveWordPress, posts: list[dict[str, Any]], thread: list[dict[str, Any]],
+                    trashed: int, late: int) -> tuple[int, int]:
+    """Through WordPress: a new comment on posts[2], a reply to thread[2] on posts[1], an
+    edit of thread[0], `trashed` trashed and `late` approved; returns (new, reply)."""
+    new = wp.insert_comment(post_id=posts[2]["id"], author="New Reader",
+                            author_email="new@example.org", content="A new comment.",
+                            date="2024-06-01 12:00:00")
+    reply = wp.insert_comment(post_id=posts[1]["id"], author="Replier",
+                              author_email="r@example.org", content="A reply.",
+                              parent=thread[2]["id"], date="2024-06-01 12:05:00")
+    wp.update_comment(thread[0]["id"], content="Edited text of the comment.")
+    wp.trash_comment(trashed)
+    wp.approve_comment(late)
+    return new, reply
+
+
 def test_rest_backfill_then_an_unchanged_run_then_the_changes(live_wp: LiveWordPress,
                                                               tmp_path: Path) -> None:
     wp = live_wp
@@ -118,15 +134,7 @@ def test_rest_backfill_then_an_unchanged_run_then_the_changes(live_wp: LiveWordP
 
     thread = wp.expected_comments(post_id=posts[1]["id"])
     edited, trashed = thread[0]["id"], thread[1]["id"]
-    new = wp.insert_comment(post_id=posts[2]["id"], author="New Reader",
-                            author_email="new@example.org", content="A new comment.",
-                            date="2024-06-01 12:00:00")
-    reply = wp.insert_comment(post_id=posts[1]["id"], author="Replier",
-                              author_email="r@example.org", content="A reply.",
-                              parent=thread[2]["id"], date="2024-06-01 12:05:00")
-    wp.update_comment(edited, content="Edited text of the comment.")
-    wp.trash_comment(trashed)
-    wp.approve_comment(late)
+    new, reply = change_the_site(wp, posts, thread, trashed, late)
     crawl(wp, db_path)
     third = runs(db_path)[2]
     assert (third["comments_new"], third["comments_edited"], third["comments_removed"]) == (
@@ -225,3 +233,48 @@ def test_html_on_id_less_permalinks_follows_the_comments_feed_to_older_posts(
     assert db["comments"].get(on_old)["article_id"] == oldest["id"]
     assert db["comments"].get(on_unseen)["article_id"] == unseen
     assert db["articles"].get(unseen)["title"] == "An older post never read"
+
+
+def test_html_with_the_api_blocked_records_the_changes_in_one_run(live_wp: LiveWordPress,
+                                                                   tmp_path: Path) -> None:
+    """Pages show no edit or removal in any count, so the audit finds them: here it covers
+    every thread each run."""
+    wp = live_wp
+    wp.block_rest(True)
+    posts = wp.expected_posts()
+    late = wp.insert_comment(post_id=posts[0]["id"], author="Late Approver",
+                             author_email="late@example.org", content="Held for moderation.",
+                             date="2024-05-01 10:00:00", approved=0)
+    db_path = tmp_path / "archive.db"
+    every_thread = {"ARCHIVER_AUDIT_PER_RUN": str(len(posts))}
+    crawl(wp, db_path, **every_thread)
+    assert_archive_is_wordpress(db_path, wp, "html")
+    thread = wp.expected_comments(post_id=posts[1]["id"])
+    # A trashed comment's approved replies vanish from WordPress's pages (the walker shows no
+    # orphan) while its heading still counts them: that proves nothing missing is gone, so
+    # the HTML records no removal there. The comment trashed here has no replies.
+    parents = {int(c["parent"]) for c in thread}
+    edited = thread[0]["id"]
+    trashed = next(c["id"] for c in thread[3:] if int(c["id"]) not in parents)
+    # A thread whose heading counts a pingback with its comments: absence is still proof.
+    pinged = next(post["id"] for post in posts if post["id"] == 17772)
+    pinged_thread = wp.expected_comments(post_id=pinged)
+    pinged_parents = {int(c["parent"]) for c in pinged_thread}
+    trashed_beside_ping = next(c["id"] for c in pinged_thread
+                               if int(c["id"]) not in pinged_parents)
+    wp.trash_comment(trashed_beside_ping)
+    new, reply = change_the_site(wp, posts, thread, trashed, late)
+    crawl(wp, db_path, **every_thread)
+    second = runs(db_path)[1]
+    assert (second["source"], second["mode"]) == ("html", "incremental")
+    assert (second["comments_new"], second["comments_edited"],
+            second["comments_removed"]) == (3, 1, 2)
+    assert_archive_is_wordpress(db_path, wp, "html")
+    db = sqlite_utils.Database(db_path)
+    assert db["comments"].get(trashed)["removed_at"] is not None
+    assert db["comments"].get(trashed_beside_ping)["removed_at"] is not None
+    versions = [row["body"] for row in db["comment_versions"].rows_where(
+        "comment_id = ?", [edited])]
+    assert versions == [plain(paragraphs(thread[0]["content"]))]
+    assert db["comments"].get(reply)["parent_id"] == thread[2]["id"]
+    assert {new, late} <= {row["comment_id"] for row in db["comments"].rows}

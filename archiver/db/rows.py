@@ -78,12 +78,13 @@ def proves_absence(thread: Thread) -> bool:
     """Whether a stored comment missing from this page may be taken as removed.
 
     Not when the page shows no comments and no heading saying there are none (comments
-    closed, a theme change, a broken page), nor when it shows fewer than its own heading.
+    closed, a theme change, a broken page), nor when it shows fewer than its own heading
+    (which counts the pingbacks and trackbacks it shows too).
     """
     declared = thread.article.comment_count_declared
     if not thread.comments:
-        return declared == 0
-    return declared is None or len(thread.comments) >= declared
+        return declared == 0 or (declared is not None and declared == thread.pings_shown > 0)
+    return declared is None or len(thread.comments) + thread.pings_shown >= declared
 
 
 # Columns a re-read refreshes from the page; body changes go through Store.replace_body.

@@ -44,6 +44,21 @@ def find_comment_nodes(page: Element) -> list[Element]:
     return []
 
 
+def find_ping_ids(page: Element) -> frozenset[int]:
+    """The ids of the pingbacks and trackbacks the page's comment list shows: WordPress's
+    "N comments" heading counts them with the comments."""
+    for scope in _scopes(page):
+        ids = {number for element in _WORDPRESS_IDS(scope)
+               if element.tag in _COMMENT_TAGS and (number := node_id(element)) is not None
+               and (_PING_TOKENS & class_tokens(element) or _is_ping(element))}
+        if ids:
+            return frozenset(ids)
+    return frozenset()
+
+
+_PING_TOKENS = frozenset({"pingback", "trackback"})
+
+
 def _is_ping(node: Element) -> bool:
     found = _FIRST_TEXT(node)
     return bool(found) and _PING_TEXT.match(found[0]) is not None

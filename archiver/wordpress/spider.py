@@ -23,6 +23,7 @@ from archiver.policy import RunPlan
 from archiver.signals import PageFailure
 from archiver.site import SiteProfile, SiteUrls
 from archiver.threads import ThreadPages
+from archiver.wordpress.comment_nodes import find_ping_ids
 from archiver.wordpress.comment_pages import comment_page_links
 from archiver.wordpress.discovery import Discovery
 from archiver.wordpress.rest_walk import RestWalk
@@ -242,6 +243,7 @@ class WordPressSpider(Discovery, RestWalk, scrapy.Spider):
         self.crawler.stats.inc_value("archiver/pages_parsed")
         comments = self.storable(self.profile.parse_comments(response.selector, response.url),
                                  response.url)
+        pings = find_ping_ids(response.selector.root)
         links = [self.site_urls.rebase(link)
                  for link in comment_page_links(response.selector, response.url)
                  if self.site_urls.on_site(link)]
@@ -276,9 +278,9 @@ class WordPressSpider(Discovery, RestWalk, scrapy.Spider):
             thread = ThreadPages.start(
                 article, response.url, comments, links, listed_count=listed_count,
                 validators=((response.url, header(response, "ETag"),
-                             header(response, "Last-Modified")),))
+                             header(response, "Last-Modified")),), ping_ids=pings)
         else:
-            thread.add(response.url, comments, links)
+            thread.add(response.url, comments, links, pings)
         next_url = thread.next_page()
         if next_url is not None:
             yield scrapy.Request(next_url, callback=self.parse_article, errback=self.on_error,
@@ -291,10 +293,12 @@ class WordPressSpider(Discovery, RestWalk, scrapy.Spider):
             self.compare_sources(whole, cross_check)
             return
         declared = whole.article.comment_count_declared
-        if (declared or 0) != extracted:
+        # WordPress's own heading counts the pings it shows; some themes count comments only.
+        if (declared or 0) not in (extracted, extracted + whole.pings_shown):
             self.crawler.stats.inc_value("archiver/count_mismatches")
-            self.logger.warning("count mismatch on %s: heading says %s, extracted %d",
-                                whole.article.url, declared, extracted)
+            self.logger.warning("count mismatch on %s: heading says %s, extracted %d "
+                                "(and %d pings)", whole.article.url, declared, extracted,
+                                whole.pings_shown)
         yield whole
 
     def storable(self, comments: list[Comment], url: str) -> tuple[Comment, ...]:
