@@ -1,4 +1,4 @@
-"""`ldv-archiver`: the one console script (crawl, export, snapshot-db, mirror)."""
+"""`ldv-archiver`: the one console script (crawl, reparse, export, snapshot-db, wacz, mirror)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ USAGE = """usage: ldv-archiver COMMAND [ARGS...]
 commands:
   crawl SPIDER [-a NAME=VALUE] [-s NAME=VALUE]...
                  archive a site (SPIDER: ldv, wordpress); as `scrapy crawl`, from any folder
+  reparse WARC... --db PATH [--dry-run]
+                 rebuild or update an archive from its WARC files, with no network
   export         write a JSON Lines snapshot of an archive (--help for options)
   snapshot-db    turn a snapshot into a Datasette-ready SQLite file (--help for options)
+  wacz           package an archive's WARC files as a WACZ for replay (--help for options)
   mirror         serve a saved site on 127.0.0.1 for local tries (a source checkout only)
 """
 
@@ -29,6 +32,12 @@ def crawl(args: Sequence[str]) -> int:
     return 0
 
 
+def reparse(args: Sequence[str]) -> int:
+    from archiver.commands.reparse import main
+
+    return main(args)
+
+
 def export(args: Sequence[str]) -> int:
     from archiver.export.jsonl import main
 
@@ -37,6 +46,12 @@ def export(args: Sequence[str]) -> int:
 
 def snapshot_db(args: Sequence[str]) -> int:
     from archiver.export.to_sqlite import main
+
+    return main(args)
+
+
+def wacz(args: Sequence[str]) -> int:
+    from archiver.warc.wacz import main
 
     return main(args)
 
@@ -52,7 +67,8 @@ def mirror(args: Sequence[str]) -> int:
 
 
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
-    "crawl": crawl, "export": export, "snapshot-db": snapshot_db, "mirror": mirror}
+    "crawl": crawl, "reparse": reparse, "export": export, "snapshot-db": snapshot_db,
+    "wacz": wacz, "mirror": mirror}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,6 +18,7 @@ from archiver.export.publish import exports_dir_for
 from archiver.extensions.progress import MODES as PROGRESS_MODES
 from archiver.extensions.progress import parse_mode as parse_progress
 from archiver.policy import MODES
+from archiver.warc.writer import warc_dir_for
 
 # A host name or IPv4 address (letters, digits, dots, hyphens), or a bracketed IPv6 address.
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
@@ -111,6 +112,28 @@ def check_settings(settings: BaseSettings, spider_args: dict[str, str],
                           "(ARCHIVER_EXPORTS_DIR is not empty)")
     if exports and Path(exports).exists() and not Path(exports).is_dir():
         raise ConfigError(f"ARCHIVER_EXPORTS_DIR={exports!r} is a file, not a folder")
+    check_warc(settings, str(db))
+
+
+def check_warc(settings: BaseSettings, db: str) -> None:
+    """The raw pages' folder, its files' size, and the files a re-parse answers from."""
+    try:
+        max_bytes = settings.getint("ARCHIVER_WARC_MAX_BYTES")
+    except ValueError:
+        raise ConfigError(f"ARCHIVER_WARC_MAX_BYTES={settings.get('ARCHIVER_WARC_MAX_BYTES')!r} "
+                          "must be a whole number of bytes") from None
+    if max_bytes < 1:
+        raise ConfigError(f"ARCHIVER_WARC_MAX_BYTES={max_bytes} must be at least 1 (bytes a "
+                          "file holds before the next begins), e.g. 104857600")
+    warc = warc_dir_for(db, settings.get("ARCHIVER_WARC_DIR"))
+    if warc and Path(warc).exists() and not Path(warc).is_dir():
+        raise ConfigError(f"ARCHIVER_WARC_DIR={warc!r} is a file, not a folder")
+    if warc and not Path(warc).exists() and not Path(warc).parent.is_dir():
+        raise ConfigError(f"ARCHIVER_WARC_DIR={warc!r}: folder {str(Path(warc).parent)!r} "
+                          "does not exist")
+    for name in settings.getlist("ARCHIVER_WARC_REPLAY"):
+        if not Path(name).is_file():
+            raise ConfigError(f"ARCHIVER_WARC_REPLAY: {name!r} is not a WARC file")
 
 
 def check_names(settings: BaseSettings) -> None:

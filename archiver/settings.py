@@ -37,6 +37,14 @@ ARCHIVER_EXPORTS_DIR: str | None = None
 ARCHIVER_EXPORTS_KEEP = 5
 # Write snapshot files gzipped (.jsonl.gz).
 ARCHIVER_EXPORTS_GZIP = False
+# Folder for the run's raw pages, every request and answer as WARC records ("" turns capture
+# off); None, the default: the archive's own folder beside it, <ARCHIVER_DB>.warc.
+ARCHIVER_WARC_DIR: str | None = None
+# A WARC file is closed and the next one begun once it holds this many (compressed) bytes.
+ARCHIVER_WARC_MAX_BYTES = 100 * 1024 * 1024
+# WARC files a run answers every request from instead of the network; `ldv-archiver
+# reparse` sets it (and turns capture off), an operator never needs to.
+ARCHIVER_WARC_REPLAY: list[str] = []
 # Longest pause between requests that a 429/5xx answer (or its Retry-After) can impose.
 ARCHIVER_MAX_BACKOFF = 300.0
 # Seconds a writer waits for a reader's lock before failing.
@@ -87,6 +95,12 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.cut_short.CutShortGuard": 586,
     # Beside RetryMiddleware (550): it sees every overload answer before a retry is queued.
     "archiver.middlewares.backoff.BackoffMiddleware": 560,
+    # Nearest the network, after every other middleware: the request as sent, the answer as
+    # received (still compressed), and a 304 as itself.
+    "archiver.warc.capture.CaptureMiddleware": 950,
+    # A re-parse answers here from the WARC files, so every middleware above sees the answer
+    # as it saw the live one.
+    "archiver.warc.replay.ReplayMiddleware": 960,
 }
 
 # A failed page is recorded, never dropped without a word (archiver.extensions.failures).

@@ -9,4 +9,6 @@ fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   bash scripts/install-wordpress.sh >/dev/null 2>&1 || true   # the live WordPress test bed
 fi
+# pywb (the replay test's server) in .venv-pywb: its pins would break Scrapy's in .venv.
+bash scripts/pywb-venv.sh || echo "warning: pywb is not installed; the replay test will fail" >&2
 exec .venv/bin/python -m pytest "$@"

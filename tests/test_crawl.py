@@ -170,4 +170,5 @@ def test_finished_crawl_leaves_a_snapshot_matching_the_archive(
     manifest = json.loads((exports / "latest" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["run_id"] == 1
     rows = {entry["table"]: entry["rows"] for entry in manifest["files"].values()}
-    assert rows == {"articles": 12, "comments": db["comments"].count, "comment_versions": 0}
+    assert rows == {"crawl_runs": 1, "articles": 12, "comments": db["comments"].count,
+                    "comment_versions": 0, "comment_events": 0}

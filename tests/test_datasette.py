@@ -27,6 +27,7 @@ from tests.archive_factory import (
 ROOT = Path(__file__).resolve().parent.parent
 METADATA = ROOT / "datasette" / "metadata.yml"
 PLUGINS = ROOT / "datasette" / "plugins"
+TEMPLATES = ROOT / "datasette" / "templates"
 
 Get = Callable[[str], Any]
 
@@ -43,7 +44,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def client_for(db: Path) -> Get:
     """A synchronous GET against an in-process Datasette configured as the README says."""
-    datasette = Datasette(files=[str(db)], metadata=load_metadata(), plugins_dir=str(PLUGINS))
+    datasette = Datasette(files=[str(db)], metadata=load_metadata(), plugins_dir=str(PLUGINS),
+                          template_dir=str(TEMPLATES))
 
     def get(path: str) -> Any:
         async def fetch() -> Any:
@@ -76,7 +78,7 @@ def content_tables(db: Path) -> dict[str, list[str]]:
     conn = sqlite3.connect(db)
     try:
         names = [row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name")]
         fts = [n for n in names if n.endswith("_fts")]
         # FTS tables and their shadow tables are Datasette's business, hidden automatically.
         keep = [n for n in names if not any(n == f or n.startswith(f + "_") for f in fts)]
@@ -101,7 +103,9 @@ def test_metadata_describes_every_table_and_column_and_nothing_else(archive: Pat
 def test_canned_queries_cover_the_issue() -> None:
     queries = load_metadata()["databases"]["archive"]["queries"]
     assert set(queries) == {"thread", "comments_by_author", "new_since", "edited_comments",
-                            "removed_comments", "active_commenters_by_month"}
+                            "removed_comments", "active_commenters_by_month",
+                            "search_comments", "search_articles", "top_commenters",
+                            "articles_by_category", "who_answered_whom"}
     assert all(q["title"] and q["description"] for q in queries.values())
 
 
@@ -147,6 +151,7 @@ def test_most_active_commenters_per_month(get: Get, archive: Path) -> None:
     conn = sqlite3.connect(archive)
     try:
         top = conn.execute("SELECT count(*) FROM comments WHERE posted_at LIKE '2015-09%' "
+                           "AND removed_at IS NULL "
                            "GROUP BY author ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
     finally:
         conn.close()
@@ -174,14 +179,18 @@ def test_default_sort_and_facets(get: Get, archive: Path) -> None:
     assert times == sorted(times, reverse=True)
     facets = data["facet_results"]
     assert {f["name"]: f["type"] for f in facets.values()} == {
-        "author": "column", "posted_at": "month", "article_id": "column"}
+        "posted_at": "month", "article_id": "column"}
     conn = sqlite3.connect(archive)
     try:
         by_month = dict(conn.execute(
             "SELECT substr(posted_at, 1, 7), count(*) FROM comments GROUP BY 1").fetchall())
     finally:
         conn.close()
-    assert {r["value"]: r["count"] for r in facets["posted_at"]["results"]} == by_month
+    # Five months on the first screen, newest first; `_facet_size=max` shows every month.
+    assert {r["value"]: r["count"] for r in facets["posted_at"]["results"]} == dict(
+        sorted(by_month.items(), reverse=True)[:5])
+    every = get("/archive/comments.json?_size=0&_facet_size=max").json()["facet_results"]
+    assert {r["value"]: r["count"] for r in every["posted_at"]["results"]} == by_month
     articles = get("/archive/articles.json").json()["facet_results"]
     assert {f["name"]: f["type"] for f in articles.values()} == {
         "categories": "array", "author": "column", "published_at": "month"}

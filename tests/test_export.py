@@ -34,7 +34,8 @@ from tests.archive_factory import (
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
-FILES = {"articles.jsonl", "comments.jsonl", "comment_versions.jsonl"}
+FILES = {"crawl_runs.jsonl", "articles.jsonl", "comments.jsonl", "comment_versions.jsonl",
+         "comment_events.jsonl"}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,7 @@ def manifest_of(snapshot: Path) -> dict[str, Any]:
     return data
 
 
-def test_snapshot_holds_three_jsonl_files_and_a_manifest(archive: Path, tmp_path: Path) -> None:
+def test_snapshot_holds_five_jsonl_files_and_a_manifest(archive: Path, tmp_path: Path) -> None:
     snapshot = write_snapshot(str(archive), str(tmp_path), run_id=2, keep=5, now=T0)
     assert snapshot == tmp_path / "20240601T120000Z"
     assert {p.name for p in snapshot.iterdir()} == FILES | {MANIFEST}
@@ -70,7 +71,7 @@ def test_snapshot_holds_three_jsonl_files_and_a_manifest(archive: Path, tmp_path
     assert manifest["run_id"] == 2
     assert manifest["created_at"] == "2024-06-01T12:00:00Z"
     assert manifest["gzip"] is False
-    # Run bookkeeping, migrations and FTS shadow tables are not content.
+    # The ledger and comment events travel; migrations, FTS and crawler bookkeeping do not.
     assert set(manifest["files"]) == FILES
 
 

@@ -499,6 +499,9 @@ SAFE_INTERPOLATION = {
     ("archiver/db/schema.py", "m003_search_in_batches"),         # fixed table/column names
     ("archiver/db/search.py", "index_pending_search"),           # fixed table/column names
     ("archiver/export/jsonl.py", "_write_table"),   # identifiers quoted by _quote
+    ("archiver/db/replies.py", "write_reply_edges"),  # fixed column names, "?" placeholders
+    ("archiver/db/schema.py", "m009_reading_tables"),  # fixed table/column names
+    ("archiver/warc/diff.py", "standing"),          # fixed column names, "?,?,…" placeholders
 }
 
 

@@ -23,7 +23,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = folder / "source"
     # A copy, so the build leaves no build/ or egg-info in the checkout.
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "bench", "demo", "build", "*.egg-info", "__pycache__", ".*_cache"))
+        ".venv", ".venv-pywb", ".git", "bench", "demo", "build", "*.egg-info", "__pycache__",
+        ".*_cache"))
     venv = folder / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",

@@ -12,6 +12,7 @@ from archiver.db.identity import (
     META_TABLE,
     MIGRATION_SET,
 )
+from archiver.db.replies import write_reply_edges
 from archiver.db.search import SEARCHED, column_lists
 
 __all__ = ["SCHEMA_VERSION", "declared_columns", "migrations"]
@@ -267,6 +268,101 @@ def m006_sources_and_replies(db: Database) -> None:
         not_null={"article_id", "agrees", "checked_at"},
         foreign_keys=[("run_id", "crawl_runs", "run_id")],
     )
+
+
+@migrations()
+def m007_captures(db: Database) -> None:
+    # Where each answer's bytes are kept: a record in a WARC file (its name inside the WARC
+    # folder, the record's offset and length), written only once the record is on disk.
+    db.table("captures").create(
+        {
+            "capture_id": int,
+            "run_id": int,
+            "article_id": int,
+            "url": str,
+            "status": int,
+            "record_type": str,
+            "warc_file": str,
+            "offset": int,
+            "length": int,
+            "captured_at": str,
+        },
+        pk="capture_id",
+        not_null={"run_id", "url", "status", "record_type", "warc_file", "offset", "length",
+                  "captured_at"},
+        foreign_keys=[("run_id", "crawl_runs", "run_id")],
+    )
+    db.table("captures").create_index(["article_id", "run_id"])
+    db.table("captures").create_index(["warc_file", "offset"], unique=True)
+
+
+@migrations()
+def m008_reply_edges(db: Database) -> None:
+    # Who answered whom where the site keeps no parents: edges inferred from the text
+    # (archiver.replies), rewritten with their thread. comments.parent_id stays WordPress's own.
+    db.table("reply_edges").create(
+        {
+            "edge_id": int,
+            "article_id": int,
+            "comment_id": int,
+            "parent_comment_id": int,
+            "kind": str,
+            "confidence": float,
+            "ambiguous": int,
+            "candidates": str,
+            "evidence": str,
+            "run_id": int,
+        },
+        pk="edge_id",
+        not_null={"article_id", "comment_id", "kind", "confidence", "ambiguous"},
+        defaults={"ambiguous": 0},
+        foreign_keys=[
+            ("article_id", "articles", "article_id"),
+            ("comment_id", "comments", "comment_id"),
+            ("parent_comment_id", "comments", "comment_id"),
+            ("run_id", "crawl_runs", "run_id"),
+        ],
+    )
+    for column in ("article_id", "comment_id", "parent_comment_id"):
+        db.table("reply_edges").create_index([column])
+    # An archive from before this table gets its threads' edges now, not at their next read.
+    for row in db.query("SELECT DISTINCT article_id FROM comments"):
+        write_reply_edges(db, row["article_id"], None)
+
+
+@migrations()
+def m009_reading_tables(db: Database) -> None:
+    # What an analyst counts: a removed comment keeps its row (a tombstone), so facets and
+    # tallies over `comments` would include text the site no longer shows.
+    db.execute("CREATE VIEW live_comments AS SELECT * FROM comments WHERE removed_at IS NULL")
+    # Categories and tags one row each, so they facet and join without json_each. Triggers
+    # keep them in step with articles.categories/tags, so every writer (the store, a
+    # snapshot loaded back) fills them and the JSON columns stay the source.
+    for table, column in (("article_categories", "category"), ("article_tags", "tag")):
+        source = "categories" if column == "category" else "tags"
+        db.table(table).create(
+            {"article_id": int, column: str}, pk=("article_id", column),
+            foreign_keys=[("article_id", "articles", "article_id")])
+        db.table(table).create_index([column])
+        fill = (f'INSERT INTO "{table}" (article_id, {column}) '
+                f"SELECT DISTINCT new.article_id, value FROM json_each("
+                f"CASE WHEN json_valid(new.{source}) THEN new.{source} END) "
+                f"WHERE value IS NOT NULL;")
+        db.executescript(f"""
+            CREATE TRIGGER "{table}_ai" AFTER INSERT ON articles BEGIN {fill} END;
+            CREATE TRIGGER "{table}_au" AFTER UPDATE OF {source} ON articles
+            WHEN old.{source} IS NOT new.{source} BEGIN
+              DELETE FROM "{table}" WHERE article_id = old.article_id;
+              {fill}
+            END;
+            CREATE TRIGGER "{table}_ad" AFTER DELETE ON articles BEGIN
+              DELETE FROM "{table}" WHERE article_id = old.article_id;
+            END;
+            INSERT INTO "{table}" (article_id, {column})
+              SELECT DISTINCT a.article_id, j.value FROM articles a, json_each(
+                CASE WHEN json_valid(a.{source}) THEN a.{source} END) j
+              WHERE j.value IS NOT NULL;
+        """)
 
 
 @cache

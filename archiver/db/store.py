@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from archiver.db.queries import comments_by_id, one_row
 from archiver.db.recovery import recover
+from archiver.db.replies import write_reply_edges
 from archiver.db.rows import (
     ARTICLE_FIELDS,
     REFRESH_SQL,
@@ -114,6 +115,8 @@ class Store:
                     "UPDATE articles SET last_verified_at = ? WHERE article_id = ?",
                     [now, thread.article.article_id],
                 )
+            # With the thread, so a reader never sees edges of comments not yet stored.
+            write_reply_edges(self.db, thread.article.article_id, run_id)
         return changes
 
     def _write_article(self, thread: Thread, run_id: int, now: str,

@@ -43,17 +43,24 @@ class ExportTable:
     primary_key: str
     # Columns the store keeps as JSON text; they are exported as real arrays.
     json_columns: tuple[str, ...] = ()
+    # False for a table snapshots gained later: an older snapshot without it still loads.
+    in_every_snapshot: bool = True
 
     @property
     def file_stem(self) -> str:
         return f"{self.name}.jsonl"
 
 
-# The archive's content only: run bookkeeping, migrations and FTS shadow tables stay behind.
+# The archive's content and its history: the run ledger (which first_run_id and last_run_id
+# point into) and the comment events. Migrations, FTS shadow tables, rows derived by
+# triggers (article_categories, article_tags) and crawler bookkeeping stay behind. The
+# ledger comes first, so a database loaded in this order never points at a missing run.
 TABLES = (
+    ExportTable("crawl_runs", "run_id", in_every_snapshot=False),
     ExportTable("articles", "article_id", ("categories", "tags")),
     ExportTable("comments", "comment_id"),
     ExportTable("comment_versions", "version_id"),
+    ExportTable("comment_events", "event_id", in_every_snapshot=False),
 )
 
 
@@ -121,7 +128,7 @@ def _write_tables(db_path: str, directory: Path,
             check_connection(conn, db_path)
         except NotAnArchive as exc:
             raise ExportError(str(exc)) from None
-        # One read transaction: all three files show the archive at the same instant.
+        # One read transaction: all the files show the archive at the same instant.
         conn.execute("BEGIN")
         archive = archive_id(conn)
         if archive is None:

@@ -47,6 +47,8 @@ def build_database(snapshot_dir: str | Path, out_path: str | Path, *,
             migrations.apply(db)
             stamp(db)
             for table in TABLES:
+                if table.name not in files and not table.in_every_snapshot:
+                    continue  # a snapshot written before it held this table
                 if table.name not in files:
                     raise SnapshotError(f"the manifest lists no file for {table.name}")
                 name, entry = files[table.name]

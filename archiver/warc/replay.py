@@ -1,0 +1,72 @@
+"""Downloader middleware: a run answered from WARC files instead of the network."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from pathlib import Path
+from typing import IO
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Request, Response
+
+from archiver.warc.reading import Answer, read_at, scan
+from archiver.warc.records import rebuilt_response
+
+logger = logging.getLogger(__name__)
+
+
+class NotCaptured(IgnoreRequest):
+    """The spider asked for a page the WARC files hold no (further) answer for."""
+
+
+class ReplayMiddleware:
+    """Answers each request with the next captured answer to its URL, in capture order, so
+    a retried page gets its failed answer first and its good one after, as the live run did.
+
+    Sits where CaptureMiddleware does, nearest the network: every other middleware (stats,
+    decompression, re-decoding, redirects, retries) sees the answer as it saw the live one.
+    Only the index (URL to record offsets) is held in memory; each body is read when asked
+    for. A request with no answer left is a failure of the run, as a lost page would be.
+    """
+
+    def __init__(self, crawler: Crawler, files: list[Path]) -> None:
+        self.crawler = crawler
+        self.answers: dict[str, deque[Answer]] = {}
+        for path in files:
+            for answer in scan(path).answers:
+                self.answers.setdefault(answer.url, deque()).append(answer)
+        self.streams: dict[Path, IO[bytes]] = {}
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ReplayMiddleware:
+        files = crawler.settings.getlist("ARCHIVER_WARC_REPLAY")
+        if not files:
+            raise NotConfigured  # a live run
+        return cls(crawler, [Path(name) for name in files])
+
+    def process_request(self, request: Request) -> Response:
+        stats = self.crawler.stats
+        assert stats is not None
+        waiting = self.answers.get(request.url)
+        if not waiting:
+            stats.inc_value("archiver/replay_not_captured")
+            logger.warning("not in the WARC files: %s", request.url)
+            raise NotCaptured(f"not in the WARC files: {request.url}")
+        answer = waiting.popleft()
+        stream = self.streams.get(answer.path)
+        if stream is None:
+            stream = self.streams[answer.path] = open(answer.path, "rb")  # noqa: SIM115
+        stats.inc_value("archiver/replay_answers")
+        return rebuilt_response(read_at(stream, answer.offset), request)
+
+    def spider_closed(self, spider: Spider) -> None:
+        left = sum(len(waiting) for waiting in self.answers.values())
+        if left:
+            # A parser that now follows fewer links leaves answers unread; nothing is wrong.
+            logger.info("%d captured answers were not asked for", left)
+        for stream in self.streams.values():
+            stream.close()

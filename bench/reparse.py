@@ -1,0 +1,141 @@
+"""Benchmark the raw pages: bytes captured per article, re-parse against the live crawl.
+
+    python bench/reparse.py                  # N = 1,000 and 10,000, three interleaved repeats
+    python bench/reparse.py --sizes 1000 --repeats 1
+
+For each synthetic mirror (bench/synth.py): the live `scrapy crawl ldv` with capture on, over
+127.0.0.1 with politeness off, then the re-parse of its WARC files (the crawl
+`ldv-archiver reparse` runs, with the same stats extension), side by side, `--repeats` times;
+medians of pages/s (answers per second of the engine's own time, and of the whole process),
+the compressed bytes captured per article, and each crawl's peak RSS. Raw figures go to
+bench/out/reparse.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from archiver.commands.reparse import captured_runs, crawl_command  # noqa: E402
+from bench import synth  # noqa: E402
+from bench.run import FAST  # noqa: E402
+from testing.mirror import serve  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def timed(command: list[str], stats_file: Path, stderr_path: Path) -> dict[str, Any]:
+    """Run one crawl; its stats (StatsDump), wall time and peak RSS."""
+    stats_file.unlink(missing_ok=True)
+    start = time.monotonic()
+    with open(stderr_path, "wb") as stderr:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
+                                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+        _, status, usage = os.wait4(process.pid, 0)
+    wall = time.monotonic() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0 or not stats_file.exists():
+        tail = stderr_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+        raise RuntimeError(f"crawl failed ({code}):\n{tail}")
+    stats = json.loads(stats_file.read_text(encoding="utf-8"))
+    answers = int(stats.get("downloader/response_count", 0))
+    engine = float(stats["bench/seconds"])
+    return {"answers": answers, "pages": int(stats.get("archiver/pages_parsed", 0)),
+            "engine_s": engine, "wall_s": wall, "answers_per_s": answers / engine,
+            "answers_per_wall_s": answers / wall,
+            "cpu_s": usage.ru_utime + usage.ru_stime,
+            "max_rss_mb": int(stats["bench/peak_rss_kb"]) / 1024,
+            "timeline": stats.get("bench/timeline", [])}
+
+
+def with_stats(command: list[str], stats_file: Path) -> list[str]:
+    return [*command, "-s", f"EXTENSIONS={FAST['EXTENSIONS']}",
+            "-s", f"BENCH_STATS_FILE={stats_file}"]
+
+
+def one_size(size: int, repeats: int) -> dict[str, Any]:
+    mirror = synth.build(size, OUT / f"mirror-{size}", log=log)
+    work = OUT / f"reparse-{size}"
+    live_runs, replays, sizes = [], [], []
+    with serve(mirror.day1) as server:
+        for repeat in range(repeats):
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            db = work / "archive.db"
+            settings = {**FAST, "ARCHIVER_BASE_URL": server.base_url, "ARCHIVER_DB": str(db),
+                        "BENCH_STATS_FILE": str(work / "stats-live.json")}
+            command = [sys.executable, "-m", "scrapy", "crawl", "ldv"]
+            for key, value in settings.items():
+                command += ["-s", f"{key}={value}"]
+            log(f"N={size} repeat {repeat + 1}: live crawl, capture on")
+            live = timed(command, work / "stats-live.json", work / "stderr-live.log")
+            warc = Path(f"{db}.warc")
+            warc_bytes = sum(p.stat().st_size for p in warc.glob("*.warc.gz"))
+            sizes.append(warc_bytes)
+            [run] = captured_runs([str(warc)])
+            rebuilt = work / "rebuilt.db"
+            log(f"N={size} repeat {repeat + 1}: re-parse of {warc_bytes / 1e6:.1f} MB")
+            replay = timed(with_stats(crawl_command(run, rebuilt), work / "stats-reparse.json"),
+                           work / "stats-reparse.json", work / "stderr-reparse.log")
+            if replay["answers"] != live["answers"] or replay["pages"] != live["pages"]:
+                raise RuntimeError(f"re-parse read {replay['answers']} answers and "
+                                   f"{replay['pages']} pages; the crawl {live['answers']} and "
+                                   f"{live['pages']}")
+            live_runs.append(live)
+            replays.append(replay)
+    def med(rows: list[dict[str, Any]], key: str) -> float:
+        return statistics.median(r[key] for r in rows)
+    return {
+        "articles": mirror.articles, "comments": mirror.comments, "repeats": repeats,
+        "warc_bytes": statistics.median(sizes),
+        "warc_bytes_per_article": statistics.median(sizes) / mirror.articles,
+        "live": {k: med(live_runs, k) for k in ("answers", "pages", "engine_s", "wall_s",
+                                                "answers_per_s", "answers_per_wall_s",
+                                                "cpu_s", "max_rss_mb")},
+        "reparse": {k: med(replays, k) for k in ("answers", "pages", "engine_s", "wall_s",
+                                                 "answers_per_s", "answers_per_wall_s",
+                                                 "cpu_s", "max_rss_mb")},
+        "speedup_engine": med(replays, "answers_per_s") / med(live_runs, "answers_per_s"),
+        "speedup_wall": med(replays, "answers_per_wall_s") / med(live_runs,
+                                                                 "answers_per_wall_s"),
+        "reparse_rss_timeline": replays[-1]["timeline"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    results = {str(size): one_size(size, args.repeats) for size in args.sizes}
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "reparse.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    for size, r in results.items():
+        print(f"N={size}: {r['warc_bytes_per_article'] / 1024:.1f} KiB captured per article "
+              f"({r['warc_bytes'] / 1e6:.1f} MB); live {r['live']['answers_per_s']:.0f} "
+              f"answers/s, re-parse {r['reparse']['answers_per_s']:.0f} answers/s "
+              f"({r['speedup_engine']:.1f}x; whole process {r['speedup_wall']:.1f}x); peak RSS "
+              f"live {r['live']['max_rss_mb']:.0f} MB, re-parse "
+              f"{r['reparse']['max_rss_mb']:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
