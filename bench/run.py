@@ -195,9 +195,17 @@ def detected_changes(db: Path, changes: dict[str, list[int]]) -> dict[str, list[
                 for kind, posts in changes.items()}
 
 
+def remove(path: Path) -> None:
+    """An archive's file, or the folder of its raw pages (`<db>.warc/`)."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
 def copy_archive(source: Path, target: Path) -> None:
     for stale in target.parent.glob(target.name + "*"):
-        stale.unlink()
+        remove(stale)
     with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
 
@@ -213,7 +221,7 @@ def crawl_size(size: int, mirror: synth.Mirror, server: MirrorServer, repeats: i
             server.set_root(mirror.day1)
             db = work / f"{kind}-{size}.db"
             for stale in work.glob(db.name + "*"):
-                stale.unlink()
+                remove(stale)
             crawl = run_crawl(kind, server, db, size, work)
             runs[kind].append(crawl)
             log(f"N={size} #{repeat + 1} {kind}: {crawl.pages} pages in {crawl.engine_s:.1f} s "
@@ -243,7 +251,7 @@ def crawl_size(size: int, mirror: synth.Mirror, server: MirrorServer, repeats: i
                     again.found = detected_changes(copy, mirror.changes)
                 runs[rerun].append(again)
                 for used in work.glob(copy.name + "*"):  # the full run's archive is kept
-                    used.unlink()
+                    remove(used)
                 log(f"N={size} #{repeat + 1} {rerun}: {again.requests} requests "
                     f"({100 * again.requests / crawl.requests:.2f} % of the full run) "
                     f"{dict(sorted(again.by_kind.items()))}")
