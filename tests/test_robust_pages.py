@@ -478,8 +478,11 @@ def test_a_page_of_a_million_paragraphs_is_refused_within_bounded_memory(
                            "AND run_id = 1")
     assert len(failed) == 1
     assert failed[0]["reason"].startswith("page holds 2,000,0")
-    # Parsed, this page peaked at about 600 MB; refused before parsing, the crawl stays small.
-    assert crawled.asked.peak_rss_mb < 250, crawled.asked.peak_rss_mb
+    # Parsed, this page cost about 340 MB more than a small thread; refused before parsing, it
+    # costs little. Measured against a small run of the same machine, whose baseline varies
+    # (about 105 MB on one machine, near 250 MB on another).
+    small = crawled.again.peak_rss_mb
+    assert crawled.asked.peak_rss_mb < small + 100, (crawled.asked.peak_rss_mb, small)
 
 
 def test_refused_urls_are_resolved_by_the_next_run(crawled: Crawled) -> None:
