@@ -11,7 +11,7 @@ USAGE = """usage: ldv-archiver COMMAND [ARGS...]
 commands:
   crawl SPIDER [-a NAME=VALUE] [-s NAME=VALUE]...
                  archive a site (SPIDER: ldv, wordpress); as `scrapy crawl`, from any folder
-  reparse WARC... --db PATH [--dry-run]
+  reparse WARC... --db PATH [--dry-run] [-s NAME=VALUE]...
                  rebuild or update an archive from its WARC files, with no network
   export         write a JSON Lines snapshot of an archive (--help for options)
   snapshot-db    turn a snapshot into a Datasette-ready SQLite file (--help for options)

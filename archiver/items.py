@@ -73,3 +73,6 @@ class Thread:
     # The zone the site declared (its REST index), for times printed without an offset; None
     # leaves them to ARCHIVER_TIMEZONE.
     timezone: str | None = None
+    # When its last page was fetched (UTC, as `utc_now`), where the downloader recorded it:
+    # the thread's moment in the history, so a re-parse dates it as the crawl did. None: now.
+    fetched_at: str | None = None

@@ -107,6 +107,7 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     # Nearest the spider, so it sees a callback's exception before any other middleware.
     "archiver.middlewares.page_outcomes.PageOutcomesMiddleware": 950,
+    "archiver.middlewares.fetch_time.FetchTime": 900,
     # Scrapy's URL length filter drops a link with a line of INFO; ours files it as a failure.
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
     "archiver.middlewares.url_length.UrlLengthGuard": 800,

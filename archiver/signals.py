@@ -14,7 +14,8 @@ page_failed = object()
 # url=str: a page read without failure this run, so earlier failures of its URL are resolved
 # (also sent for an earlier run's refused `-a urls=` URL, which has nothing to retry).
 page_read = object()
-# article_id=int, url=str: HTTP 304 for a stored article, so its thread is still current.
+# article_id=int, url=str, fetched_at=str|None: HTTP 304 for a stored article, so its thread
+# is still current (as of fetched_at, when the downloader recorded it).
 thread_unchanged = object()
 # reason=str: the run is ending; what it asked for and never read must be recorded now.
 run_closing = object()

@@ -4,11 +4,12 @@
     python bench/reparse.py --sizes 1000 --repeats 1
 
 For each synthetic mirror (bench/synth.py): the live `scrapy crawl ldv` with capture on, over
-127.0.0.1 with politeness off, then the re-parse of its WARC files (the crawl
-`ldv-archiver reparse` runs, with the same stats extension), side by side, `--repeats` times;
-medians of pages/s (answers per second of the engine's own time, and of the whole process),
-the compressed bytes captured per article, and each crawl's peak RSS. Raw figures go to
-bench/out/reparse.json.
+127.0.0.1 with politeness off (the crawl at its most CPU-bound), then `ldv-archiver reparse`
+of its WARC files (with the same stats extension), side by side, `--repeats` times; medians
+of pages/s (answers per second of the engine's own time, and of the whole process), the
+compressed bytes captured per article, and each crawl's peak RSS with the re-parse's RSS over
+time. Then once more on a small mirror (`--polite N`) with the crawl as an operator runs it,
+the archiver's delay and AutoThrottle on. Raw figures go to bench/out/reparse.json.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from archiver.commands.reparse import captured_runs, crawl_command  # noqa: E402
 from bench import synth  # noqa: E402
 from bench.run import FAST  # noqa: E402
 from testing.mirror import serve  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
+CLI = str(Path(sys.executable).with_name("ldv-archiver"))
 
 
 def log(message: str) -> None:
@@ -70,29 +71,34 @@ def with_stats(command: list[str], stats_file: Path) -> list[str]:
             "-s", f"BENCH_STATS_FILE={stats_file}"]
 
 
-def one_size(size: int, repeats: int) -> dict[str, Any]:
+# The crawl as an operator runs it: the archiver's own delay and AutoThrottle kept.
+POLITE = {key: FAST[key] for key in ("LOG_LEVEL", "ARCHIVER_EXPORTS_DIR", "EXTENSIONS")}
+
+
+def one_size(size: int, repeats: int, *, polite: bool = False) -> dict[str, Any]:
     mirror = synth.build(size, OUT / f"mirror-{size}", log=log)
-    work = OUT / f"reparse-{size}"
+    work = OUT / f"reparse-{size}{'-polite' if polite else ''}"
     live_runs, replays, sizes = [], [], []
     with serve(mirror.day1) as server:
         for repeat in range(repeats):
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
             db = work / "archive.db"
-            settings = {**FAST, "ARCHIVER_BASE_URL": server.base_url, "ARCHIVER_DB": str(db),
-                        "BENCH_STATS_FILE": str(work / "stats-live.json")}
+            settings = {**(POLITE if polite else FAST), "ARCHIVER_BASE_URL": server.base_url,
+                        "ARCHIVER_DB": str(db), "BENCH_STATS_FILE": str(work / "stats-live.json")}
             command = [sys.executable, "-m", "scrapy", "crawl", "ldv"]
             for key, value in settings.items():
                 command += ["-s", f"{key}={value}"]
-            log(f"N={size} repeat {repeat + 1}: live crawl, capture on")
+            log(f"N={size} repeat {repeat + 1}: live crawl, capture on"
+                + (", polite" if polite else ", politeness off"))
             live = timed(command, work / "stats-live.json", work / "stderr-live.log")
             warc = Path(f"{db}.warc")
             warc_bytes = sum(p.stat().st_size for p in warc.glob("*.warc.gz"))
             sizes.append(warc_bytes)
-            [run] = captured_runs([str(warc)])
             rebuilt = work / "rebuilt.db"
             log(f"N={size} repeat {repeat + 1}: re-parse of {warc_bytes / 1e6:.1f} MB")
-            replay = timed(with_stats(crawl_command(run, rebuilt), work / "stats-reparse.json"),
+            reparse = [CLI, "reparse", str(warc), "--db", str(rebuilt)]
+            replay = timed(with_stats(reparse, work / "stats-reparse.json"),
                            work / "stats-reparse.json", work / "stderr-reparse.log")
             if replay["answers"] != live["answers"] or replay["pages"] != live["pages"]:
                 raise RuntimeError(f"re-parse read {replay['answers']} answers and "
@@ -103,6 +109,7 @@ def one_size(size: int, repeats: int) -> dict[str, Any]:
     def med(rows: list[dict[str, Any]], key: str) -> float:
         return statistics.median(r[key] for r in rows)
     return {
+        "polite": polite,
         "articles": mirror.articles, "comments": mirror.comments, "repeats": repeats,
         "warc_bytes": statistics.median(sizes),
         "warc_bytes_per_article": statistics.median(sizes) / mirror.articles,
@@ -123,12 +130,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--polite", type=int, default=60, metavar="N",
+                        help="also a mirror of N articles crawled with the archiver's own "
+                             "politeness (its delay dominates: kept small; 0 skips it)")
     args = parser.parse_args(argv)
     results = {str(size): one_size(size, args.repeats) for size in args.sizes}
+    if args.polite:
+        results[f"{args.polite} polite"] = one_size(args.polite, 1, polite=True)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "reparse.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     for size, r in results.items():
-        print(f"N={size}: {r['warc_bytes_per_article'] / 1024:.1f} KiB captured per article "
+        print(f"N={size}{'' if r['polite'] else ', politeness off'}: "
+              f"{r['warc_bytes_per_article'] / 1024:.1f} KiB captured per article "
               f"({r['warc_bytes'] / 1e6:.1f} MB); live {r['live']['answers_per_s']:.0f} "
               f"answers/s, re-parse {r['reparse']['answers_per_s']:.0f} answers/s "
               f"({r['speedup_engine']:.1f}x; whole process {r['speedup_wall']:.1f}x); peak RSS "

@@ -32,12 +32,12 @@ CLI = str(Path(sys.executable).with_name("ldv-archiver"))
 # Times the site printed are content; every other `*_at` is the archiver's own clock, compared
 # only for being set or not (a removal, an edit, a run's end are facts; their moment is not).
 SITE_TIMES = {"posted_at", "posted_at_utc", "published_at", "published_at_utc"}
-# Not content: the archive's own identity, and where the live run's bytes went (the pointers
-# the live crawl wrote; a re-parse reads the files but keeps no second set of pointers).
-NOT_COMPARED = {"archive_meta", "captures", "_sqlite_migrations"}
+# Not content: the archive's own identity. (Its `captures` are: the rebuilt archive points at
+# the very records the crawls wrote.)
+NOT_COMPARED = {"archive_meta", "_sqlite_migrations"}
 # Row ids numbered in the order threads were written: several pages are in flight at once,
 # live and re-parsed alike, so two runs may write the same threads in another order.
-WRITE_ORDER_IDS = {"edge_id", "version_id", "event_id", "check_id", "failure_id"}
+WRITE_ORDER_IDS = {"edge_id", "version_id", "event_id", "check_id", "failure_id", "capture_id"}
 KILL_AT_ENV = "LDV_WARC_KILL_AT_ANSWER"
 
 
@@ -140,6 +140,40 @@ def test_rebuilt_archive_equals_the_crawled_one_row_for_row(
     assert len(live["comment_versions"]) == 1 and len(live["comment_events"]) == 2
 
 
+# The history's moments: when each state was seen, which is when its page was fetched.
+DATED = {
+    "articles": "article_id, first_seen_at, last_seen_at",
+    "comments": "comment_id, first_seen_at, last_seen_at, removed_at",
+    "comment_versions": "comment_id, replaced_at",
+    "comment_events": "comment_id, event, at",
+    "captures": "warc_file, \"offset\", captured_at",
+}
+
+
+def dated(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    with closing(sqlite3.connect(db)) as conn:
+        return {table: sorted(conn.execute(f"SELECT {columns} FROM {table}"), key=repr)
+                for table, columns in DATED.items()}
+
+
+def test_rebuilt_history_is_dated_by_the_capture_not_the_re_parse(
+        crawled: tuple[Path, Path],
+        rebuilt: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    aside, _ = crawled
+    db, done = rebuilt
+    assert done.returncode == 0, done.stderr[-3000:]
+    live, again = dated(aside), dated(db)
+    for table in DATED:
+        assert again[table] == live[table], table
+    # Four runs, several seconds apart: the moments are the runs' own, not one re-parse's.
+    seen = {row[1] for row in live["comments"]} | {row[2] for row in live["comments"]}
+    assert len(seen) >= 2 and all(when for when in seen)
+    [removed_at] = [row[3] for row in again["comments"] if row[0] == REMOVED]
+    [event_at] = [row[2] for row in again["comment_events"]
+                  if (row[0], row[1]) == (REMOVED, "removed")]
+    assert removed_at == event_at
+
+
 def test_rebuilt_archive_equals_the_truth(
         rebuilt: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     db, _ = rebuilt
@@ -213,6 +247,31 @@ def test_reparse_refuses_what_it_cannot_read(tmp_path: Path) -> None:
     assert (done.returncode, done.stderr.strip()) == (
         2, f"error: no WARC files (*.warc.gz) in {empty}")
     assert not (tmp_path / "a.db").exists()
+
+
+def test_reparse_reads_files_in_a_folder_whose_name_holds_a_comma(
+        crawled: tuple[Path, Path], tmp_path: Path) -> None:
+    aside, warc = crawled
+    odd = tmp_path / "raw pages, day 1 and 2"
+    shutil.copytree(warc, odd)
+    db = tmp_path / "again.db"
+    done = reparse(str(odd), "--db", str(db))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert rows(db) == rows(aside)
+
+
+def test_a_bad_setting_stops_the_reparse_before_any_run(
+        crawled: tuple[Path, Path], tmp_path: Path) -> None:
+    _, warc = crawled
+    db = tmp_path / "never.db"
+    done = reparse(str(warc), "--db", str(db), "-s", "ARCHIVER_TIMEZONE=Europe/Londn")
+    assert done.returncode == 2, done.stderr[-3000:]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "ARCHIVER_TIMEZONE" in errors[0], done.stderr
+    # The first run was refused, so none of the later ones began.
+    assert [line for line in done.stderr.splitlines()
+            if line.startswith("re-parsing")] == [done.stderr.splitlines()[0]]
+    assert not db.exists()
 
 
 class KillInsideRecord:

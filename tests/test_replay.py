@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 import zipfile
 from contextlib import closing
 from dataclasses import dataclass
@@ -16,7 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
+from warcio.archiveiterator import ArchiveIterator
 
 from archiver.cli import main as cli
 from testing.mirror import serve
@@ -53,6 +57,30 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> Captured:
                 "ARCHIVER_AUDIT_PER_RUN": audit, "ARCHIVER_WARC_DIR": str(warc_dir)})
             assert result.returncode == 0, result.stderr[-3000:]
         base_url = server.base_url
+    return Captured(db, warc_dir, base_url)
+
+
+@pytest.fixture(scope="module")
+def revisited(tmp_path_factory: pytest.TempPathFactory) -> Captured:
+    """Day 1, day 2 with a full audit, then day 2 again with every thread asked for with its
+    validators: each thread's latest capture is a 304, a revisit of day 2's page."""
+    folder = tmp_path_factory.mktemp("revisited")
+    db, warc_dir = folder / "archive.db", folder / "warc"
+    with serve(DAY1) as server:
+        for root, settings in ((DAY1, {"ARCHIVER_AUDIT_PER_RUN": "0"}),
+                               (DAY2, {"ARCHIVER_AUDIT_PER_RUN": "50"}),
+                               (DAY2, {"ARCHIVER_AUDIT_PER_RUN": "0",
+                                       "ARCHIVER_ACTIVE_DAYS": "4200"})):
+            # Each run's captures in seconds of their own: pywb's timestamps have no fraction.
+            time.sleep(1.1)
+            server.set_root(root)
+            result = run_crawl(server.base_url, db, settings={
+                **settings, "ARCHIVER_WARC_DIR": str(warc_dir)})
+            assert result.returncode == 0, result.stderr[-3000:]
+        base_url = server.base_url
+    assert captures(db, "SELECT run_id, status, record_type FROM captures WHERE article_id = ? "
+                        "ORDER BY captured_at DESC LIMIT 1", SEED_ARTICLE) == [
+        (3, 304, "revisit")]
     return Captured(db, warc_dir, base_url)
 
 
@@ -151,21 +179,22 @@ def test_wacz_refuses_a_run_that_captured_nothing(captured: Captured, tmp_path: 
     assert not (tmp_path / "none.wacz").exists()
 
 
-@pytest.mark.browser
-def test_chromium_shows_the_seed_thread_from_pywb_replay(
-        captured: Captured, tmp_path: Path) -> None:
+def need_browser_and_pywb() -> None:
     for needed, how in ((CHROMIUM, "install Debian's chromium package"),
                         (PYWB_BIN / "wayback", "run scripts/pywb-venv.sh")):
         if not needed.exists():
             if os.environ.get("CI"):
                 pytest.fail(f"{needed} is missing; {how}")
             pytest.skip(f"{needed} is missing; {how}")
-    wacz = make_wacz(captured, tmp_path / "all.wacz")
-    seed = next(t for t in load_truth("day2") if t["post_id"] == SEED_ARTICLE)
-    expected = [f"comment-{c['comment_id']}" for c in seed["comments"]]
-    assert len(expected) == SEED_COMMENTS
-    (tmp_path / "pywb").mkdir()
-    with serve_wacz(wacz, tmp_path / "pywb") as replay, sync_playwright() as playwright:
+
+
+def check_replayed_thread(wacz: Path, folder: Path, url: str, seed: dict[str, Any],
+                          expected: list[str], timestamp: str = "") -> None:
+    """Chromium opens `url` in pywb's replay of `wacz` (as of `timestamp`, else its latest
+    capture) and finds the thread's comments in order, its title and first paragraph, and
+    nothing fetched from anywhere but the replay."""
+    folder.mkdir()
+    with serve_wacz(wacz, folder) as replay, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                              args=CHROMIUM_ARGS)
         try:
@@ -174,19 +203,80 @@ def test_chromium_shows_the_seed_thread_from_pywb_replay(
             elsewhere: list[str] = []
             page.on("request", lambda request: None if request.url.startswith(
                 replay.base_url) else elsewhere.append(request.url))
-            page.goto(replay.replay_url(truth_url(captured.base_url, seed["url"])))
+            page.goto(replay.replay_url(url, timestamp))
             # pywb's frame around the replayed page, as a reader sees it.
             replayed = page.frame_locator("#replay_iframe")
             comments = replayed.locator("li.comment[id^='comment-']")
             comments.first.wait_for()
-            assert comments.count() == SEED_COMMENTS
-            assert [comments.nth(i).get_attribute("id")
-                    for i in range(SEED_COMMENTS)] == expected
+            assert comments.count() == len(expected)
+            assert [comments.nth(i).get_attribute("id") for i in range(len(expected))] == expected
             assert replayed.locator("h1, h2").filter(has_text=seed["title"]).count() >= 1
+            assert seed["body_paragraphs"][0] in replayed.locator("body").inner_text()
             # Every byte came from the replay: nothing asked of the (stopped) mirror.
             assert elsewhere == []
         finally:
             browser.close()
+
+
+def seed_on_day2() -> tuple[dict[str, Any], list[str]]:
+    """The seed thread as day 2 shows it (day 1's comments, a typo in its body mended)."""
+    seed = next(t for t in load_truth("day2") if t["post_id"] == SEED_ARTICLE)
+    expected = [f"comment-{c['comment_id']}" for c in seed["comments"]]
+    assert len(expected) == SEED_COMMENTS
+    return seed, expected
+
+
+@pytest.mark.browser
+def test_chromium_shows_the_seed_thread_from_pywb_replay(
+        captured: Captured, tmp_path: Path) -> None:
+    need_browser_and_pywb()
+    wacz = make_wacz(captured, tmp_path / "all.wacz")
+    seed, expected = seed_on_day2()
+    check_replayed_thread(wacz, tmp_path / "pywb", truth_url(captured.base_url, seed["url"]),
+                          seed, expected)
+
+
+# cdxj-indexer (in py-wacz) digests a revisit that claims none with a BufferWARCWriter whose
+# temporary file it never closes: a ResourceWarning once it is collected, nothing worse.
+REVISIT_INDEXING = pytest.mark.filterwarnings(
+    "ignore::pytest.PytestUnraisableExceptionWarning")
+
+
+@pytest.mark.browser
+@REVISIT_INDEXING
+def test_chromium_shows_the_page_a_304_revisit_refers_to(
+        revisited: Captured, tmp_path: Path) -> None:
+    need_browser_and_pywb()
+    ((name, offset),) = captures(revisited.db, """
+        SELECT warc_file, "offset" FROM captures WHERE run_id = 3 AND article_id = ?""",
+        SEED_ARTICLE)
+    with open(revisited.warc_dir / name, "rb") as stream:
+        stream.seek(offset)
+        revisit = next(iter(ArchiveIterator(stream))).rec_headers
+    assert revisit.get_header("WARC-Type") == "revisit"
+    # The whole archive's WACZ, which holds run 2's page (day 2's) the revisit names.
+    wacz = make_wacz(revisited, tmp_path / "all.wacz")
+    seed, expected = seed_on_day2()
+    refers_to = revisit.get_header("WARC-Refers-To-Date")
+    assert refers_to is not None
+    timestamp = re.sub(r"\D", "", refers_to)[:14]
+    check_replayed_thread(wacz, tmp_path / "pywb", truth_url(revisited.base_url, seed["url"]),
+                          seed, expected, timestamp)
+
+
+@pytest.mark.browser
+@REVISIT_INDEXING
+@pytest.mark.xfail(strict=True, raises=PlaywrightTimeout, reason=(
+    "pywb 2.10 replays any 3xx revisit, 304 included, as itself with an empty body "
+    "(ResolvingLoader.load_headers_and_payload) before it looks for the original, whatever "
+    "WARC-Refers-To-Date says; a fix belongs where the replay's index is made"))
+def test_chromium_shows_a_thread_whose_latest_capture_is_a_304(
+        revisited: Captured, tmp_path: Path) -> None:
+    need_browser_and_pywb()
+    wacz = make_wacz(revisited, tmp_path / "all.wacz")
+    seed, expected = seed_on_day2()
+    check_replayed_thread(wacz, tmp_path / "pywb", truth_url(revisited.base_url, seed["url"]),
+                          seed, expected)
 
 
 def test_wacz_refuses_a_file_that_is_not_an_archive(tmp_path: Path,

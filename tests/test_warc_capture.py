@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.warc.reading import read_at, whole_member
 from archiver.warc.records import NOT_MODIFIED_PROFILE
@@ -37,6 +38,33 @@ def records(path: Path) -> list[tuple[str, str, int, int]]:
 
 def warcs(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.warc.gz"))
+
+
+def headers_of(path: Path, kind: str) -> dict[str, StatusAndHeaders]:
+    """The WARC headers of each `kind` record in the file, by URL (the last one of a URL)."""
+    found = {}
+    with open(path, "rb") as stream:
+        for record in ArchiveIterator(stream):
+            if record.rec_type == kind:
+                found[record.rec_headers.get_header("WARC-Target-URI")] = record.rec_headers
+    return found
+
+
+def recrawl(server: MirrorServer, db: Path, **settings: str) -> set[str]:
+    """Another run that asks for every thread with its validators (4,200 days back reaches
+    them all); the URLs the server answered 304."""
+    server.clear_log()
+    again = run_crawl(server.base_url, db, settings={
+        "ARCHIVER_AUDIT_PER_RUN": "0", "ARCHIVER_ACTIVE_DAYS": "4200", **settings})
+    assert again.returncode == 0, again.stderr[-2000:]
+    return {f"{server.base_url}{r.path}" for r in server.requests if r.status == 304}
+
+
+def warcio_check(path: Path) -> None:
+    check = subprocess.run([*WARCIO, "check", "-v", str(path)], capture_output=True,
+                           text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "fail" not in check.stdout
 
 
 @pytest.fixture
@@ -127,14 +155,9 @@ def test_pointers_and_cdxj_lead_to_their_records(captured: tuple[MirrorServer, P
 
 def test_a_304_is_kept_as_a_revisit_record(captured: tuple[MirrorServer, Path]) -> None:
     server, db = captured
-    server.clear_log()
-    # 4,200 days back reaches every thread: each article is asked for with its ETag.
-    again = run_crawl(server.base_url, db, settings={"ARCHIVER_AUDIT_PER_RUN": "0",
-                                                     "ARCHIVER_ACTIVE_DAYS": "4200"})
-    assert again.returncode == 0, again.stderr[-2000:]
-    not_modified = {f"{server.base_url}{r.path}" for r in server.requests if r.status == 304}
+    not_modified = recrawl(server, db)
     assert len(not_modified) == 7
-    path = warcs(db.with_name("archive.db.warc"))[1]
+    first, path = warcs(db.with_name("archive.db.warc"))
     assert "-run00002-" in path.name
     revisits = {}
     with open(path, "rb") as stream:
@@ -142,12 +165,55 @@ def test_a_304_is_kept_as_a_revisit_record(captured: tuple[MirrorServer, Path]) 
             if record.rec_type == "revisit":
                 revisits[record.rec_headers.get_header("WARC-Target-URI")] = record
     assert set(revisits) == not_modified
-    for record in revisits.values():
+    # Each names run 1's response of its URL, by the exact WARC-Date and record id.
+    originals = headers_of(first, "response")
+    for url, record in revisits.items():
         assert record.rec_headers.get_header("WARC-Profile") == NOT_MODIFIED_PROFILE
         assert record.http_headers.get_statuscode() == "304"
+        assert record.rec_headers.get_header("WARC-Refers-To-Target-URI") == url
+        assert record.rec_headers.get_header("WARC-Refers-To-Date") == \
+            originals[url].get_header("WARC-Date")
+        assert record.rec_headers.get_header("WARC-Refers-To") == \
+            originals[url].get_header("WARC-Record-ID")
+    warcio_check(path)
     rows = sqlite_utils.Database(db).query(
         "SELECT url FROM captures WHERE run_id = 2 AND record_type = 'revisit'")
     assert {r["url"] for r in rows} == not_modified
+
+
+def test_a_revisit_of_a_page_kept_in_another_folder_names_its_date(
+        tmp_path: Path, mirror: MirrorServer) -> None:
+    db, elsewhere = tmp_path / "archive.db", tmp_path / "earlier"
+    first = run_crawl(mirror.base_url, db, settings={"ARCHIVER_WARC_DIR": str(elsewhere)})
+    assert first.returncode == 0, first.stderr[-2000:]
+    not_modified = recrawl(mirror, db)
+    (path,) = warcs(db.with_name("archive.db.warc"))
+    revisits = headers_of(path, "revisit")
+    assert set(revisits) == not_modified and len(not_modified) == 7
+    # The record's file is not in this run's folder: its date comes from captures.captured_at,
+    # the same instant as the record's WARC-Date; its id is not claimed.
+    originals = headers_of(warcs(elsewhere)[0], "response")
+    for url, headers in revisits.items():
+        assert headers.get_header("WARC-Refers-To-Date") == originals[url].get_header(
+            "WARC-Date")
+        assert headers.get_header("WARC-Refers-To") is None
+    warcio_check(path)
+
+
+def test_a_revisit_of_a_page_never_captured_names_no_date(
+        tmp_path: Path, mirror: MirrorServer) -> None:
+    db = tmp_path / "archive.db"
+    first = run_crawl(mirror.base_url, db, settings={"ARCHIVER_WARC_DIR": ""})
+    assert first.returncode == 0, first.stderr[-2000:]
+    not_modified = recrawl(mirror, db)
+    (path,) = warcs(db.with_name("archive.db.warc"))
+    revisits = headers_of(path, "revisit")
+    assert set(revisits) == not_modified and len(not_modified) == 7
+    for url, headers in revisits.items():
+        assert headers.get_header("WARC-Refers-To-Target-URI") == url
+        assert headers.get_header("WARC-Refers-To-Date") is None
+        assert headers.get_header("WARC-Refers-To") is None
+    warcio_check(path)
 
 
 def test_files_rotate_by_size_each_starting_with_warcinfo(tmp_path: Path,

@@ -10,9 +10,11 @@ becomes one run of the archive's ledger.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import logging
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -20,16 +22,37 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scrapy import Spider
+from scrapy.crawler import AsyncCrawlerProcess, Crawler
+from scrapy.settings import Settings
+from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.project import get_project_settings
 from sqlite_utils import Database
 
+from archiver.commands.crawl import Command as CrawlCommand
+from archiver.extensions.ledger import (
+    EXIT_BAD_SETTING,
+    EXIT_BUSY,
+    EXIT_FAILED,
+    SUMMARY,
+    RunLedger,
+)
+from archiver.extensions.ledger import logger as ledger_logger
+from archiver.extensions.run_lock import ArchiveBusy, RunLock
+from archiver.preflight import ConfigError, check_settings
 from archiver.warc.diff import thread_changes
 from archiver.warc.reading import first_info, warc_files
+
+logger = logging.getLogger(__name__)
 
 # A replay sends nothing over the network: no politeness to keep, only the CPU to use.
 REPLAY_SETTINGS = {
     "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS": "32",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "32", "ARCHIVER_WARC_DIR": "",
     "ARCHIVER_EXPORTS_DIR": "", "LOG_LEVEL": "WARNING",
+    # The pipelines are synchronous: Scrapy's default of 100 item workers per answer only
+    # costs a hundred asyncio tasks each time.
+    "CONCURRENT_ITEMS": "1",
     # Robots.txt was obeyed when the pages were fetched; its answer is replayed all the same.
 }
 
@@ -61,42 +84,115 @@ def captured_runs(inputs: Sequence[str]) -> list[CapturedRun]:
     return sorted(runs.values(), key=lambda r: (r.files[0].name, r.run))
 
 
-def crawl_command(run: CapturedRun, db: Path) -> list[str]:
-    settings = {**run.settings, **REPLAY_SETTINGS, "ARCHIVER_DB": str(db),
-                "ARCHIVER_WARC_REPLAY": ",".join(str(p.resolve()) for p in run.files)}
-    command = [sys.executable, "-m", "scrapy", "crawl", run.spider]
-    for name, value in settings.items():
-        command += ["-s", f"{name}={value}"]
-    for name, value in run.arguments.items():
-        if value:
-            command += ["-a", f"{name}={value}"]
-    return command
+def run_settings(run: CapturedRun, db: Path, base: Settings,
+                 overrides: dict[str, str]) -> Settings:
+    """The settings a captured run is replayed with: its own (warcinfo), the replay's, the
+    operator's `-s`, at the command line's priority, as `scrapy crawl -s` would give them."""
+    settings = base.copy()
+    settings.setdict({**run.settings, **REPLAY_SETTINGS, **overrides, "ARCHIVER_DB": str(db)},
+                     priority="cmdline")
+    # A list, not a comma-joined string: a file's path may itself hold a comma.
+    settings.set("ARCHIVER_WARC_REPLAY", [str(p.resolve()) for p in run.files],
+                 priority="cmdline")
+    return settings
 
 
-def replay(runs: list[CapturedRun], db: Path) -> int:
-    """Each run in turn into `db`; stops at the first that fails (exit 2 or more). The exit
-    code is the worst run's: 1 when a run was partial (a page it asked for not captured)."""
-    env = {**os.environ}
+def project_settings(overrides: dict[str, str]) -> Settings:
     # Outside a checkout there is no scrapy.cfg; the installed settings module stands in.
-    env.setdefault("SCRAPY_SETTINGS_MODULE", "archiver.settings")
-    worst = 0
-    for run in runs:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "archiver.settings")
+    settings = get_project_settings()
+    settings.setdict({"LOG_LEVEL": REPLAY_SETTINGS["LOG_LEVEL"], **overrides},
+                     priority="cmdline")
+    return settings
+
+
+def replay(runs: list[CapturedRun], db: Path, overrides: dict[str, str] | None = None) -> int:
+    """Each run in turn into `db`, all in this one process (a year of hourly runs would
+    otherwise pay Scrapy's start-up thousands of times); stops at the first that fails
+    (exit 2 or more). The exit code is the worst run's: 1 when a run was partial (a page it
+    asked for not captured)."""
+    overrides = overrides or {}
+    base = project_settings(overrides)
+    process = AsyncCrawlerProcess(base)
+    loader = get_spider_loader(base)
+    codes: list[int] = []
+
+    def start(index: int) -> None:
+        run = runs[index]
         names = ", ".join(p.name for p in run.files)
         print(f"re-parsing captured run {run.run} ({run.spider}): {names}", file=sys.stderr)
-        done = subprocess.run(crawl_command(run, db), env=env, check=False)
-        if done.returncode >= 2:
-            print(f"error: the re-parse of captured run {run.run} failed (exit "
-                  f"{done.returncode}); later runs were not re-parsed", file=sys.stderr)
-            return done.returncode
-        worst = max(worst, done.returncode)
-    return worst
+        code = None
+        try:
+            spidercls = loader.load(run.spider)
+        except KeyError:
+            print(f"error: captured run {run.run} was made by spider {run.spider!r}, which "
+                  "this archiver does not have", file=sys.stderr)
+            code = EXIT_BAD_SETTING
+        if code is None:
+            settings = run_settings(run, db, base, overrides)
+            arguments = {name: value for name, value in run.arguments.items() if value}
+            code = preflight(settings, spidercls, arguments)
+        if code is not None:
+            codes.append(code)
+            return
+        crawler = Crawler(spidercls, settings)
+        task = process.crawl(crawler, **arguments)
+        task.add_done_callback(lambda done: finished(index, crawler, done))
+
+    def finished(index: int, crawler: Crawler, task: asyncio.Task[None]) -> None:
+        code = outcome_code(crawler, task)
+        codes.append(code)
+        if code >= 2:
+            print(f"error: the re-parse of captured run {runs[index].run} failed (exit "
+                  f"{code}); later runs were not re-parsed", file=sys.stderr)
+        elif index + 1 < len(runs):
+            # Scheduled before this crawl's task leaves the process's set: join() sees it.
+            start(index + 1)
+
+    start(0)
+    if len(codes) < len(runs) and (not codes or codes[-1] < 2):
+        process.start()
+    return max(codes, default=0)
 
 
-def dry_run(runs: list[CapturedRun], db: Path) -> int:
+def preflight(settings: Settings, spidercls: type[Spider], arguments: dict[str, str]) -> int | None:
+    """As `crawl` checks before any request: a bad setting or a busy archive is one line."""
+    effective = settings.copy()
+    spidercls.update_settings(effective)
+    try:
+        check_settings(effective, arguments, getattr(spidercls, "arguments", ()))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETTING
+    lock = RunLock(effective.get("ARCHIVER_DB"))
+    try:
+        lock.acquire()
+    except ArchiveBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    lock.release()
+    return None
+
+
+def outcome_code(crawler: Crawler, task: asyncio.Task[None]) -> int:
+    """The run's exit code as `crawl` gives it, after the run's one-line summary."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        return CrawlCommand.not_started(error)
+    ledger = None
+    with contextlib.suppress(RuntimeError):  # the crawler never built its extensions
+        ledger = crawler.get_extension(RunLedger)
+    if ledger is None or ledger.outcome is None:
+        logger.error("the crawl did not run")
+        return EXIT_FAILED
+    ledger_logger.log(SUMMARY, ledger.outcome.summary)
+    return ledger.outcome.exit_code
+
+
+def dry_run(runs: list[CapturedRun], db: Path, overrides: dict[str, str]) -> int:
     """Re-parse into a scratch archive and report, per thread, how it differs from `db`."""
     with tempfile.TemporaryDirectory(prefix="reparse-") as scratch:
         rebuilt = Path(scratch) / "archive.db"
-        code = replay(runs, rebuilt)
+        code = replay(runs, rebuilt, overrides)
         if code >= 2:
             return code
         # Read-only by URI: not even a checkpoint of its WAL may touch the archive.
@@ -123,7 +219,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--db", required=True, help="the archive to build or update")
     parser.add_argument("--dry-run", action="store_true",
                         help="write nothing; report per thread what would change")
+    parser.add_argument("-s", dest="settings", action="append", default=[],
+                        metavar="NAME=VALUE", help="a setting, as for crawl (e.g. LOG_LEVEL=INFO)")
     args = parser.parse_args(argv)
+    overrides = {}
+    for given in args.settings:
+        name, sep, value = given.partition("=")
+        if not sep or not name:
+            parser.error(f"-s {given}: expected NAME=VALUE")
+        overrides[name] = value
     db = Path(args.db)
     missing = [name for name in args.inputs if not Path(name).exists()]
     if missing:
@@ -137,8 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: no WARC files (*.warc.gz) in " + ", ".join(args.inputs), file=sys.stderr)
         return 2
     if args.dry_run:
-        return dry_run(runs, db)
+        return dry_run(runs, db, overrides)
     if db.exists() and not db.is_file():
         parser.error(f"--db {db} is not a file")
     db.parent.mkdir(parents=True, exist_ok=True)
-    return replay(runs, db)
+    return replay(runs, db, overrides)

@@ -365,6 +365,13 @@ def m009_reading_tables(db: Database) -> None:
         """)
 
 
+@migrations()
+def m010_captures_by_url(db: Database) -> None:
+    # A 304's revisit record names the latest earlier response of its URL (WARC-Refers-To-
+    # Date), looked up by URL among every run's captures.
+    db.table("captures").create_index(["url", "captured_at"])
+
+
 @cache
 def declared_columns(table: str) -> tuple[str, ...]:
     """The columns the migrations give `table`, in order: an analyst's own never count."""

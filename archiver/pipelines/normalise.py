@@ -196,8 +196,10 @@ class NormalisePipeline:
     def process_item(self, item: Thread) -> Thread:
         # A zone the site itself declared beats the configured one.
         zone = ZoneInfo(item.timezone) if item.timezone else self.zone
-        cleaned, warnings = normalise_thread(item, zone or zone_from_offsets(item),
-                                             datetime.now(UTC), keep_offsets=zone is None)
+        fetched = (datetime.fromisoformat(item.fetched_at) if item.fetched_at
+                   else datetime.now(UTC))
+        cleaned, warnings = normalise_thread(item, zone or zone_from_offsets(item), fetched,
+                                             keep_offsets=zone is None)
         for warning in warnings:
             logger.warning("%s", warning)
             self.stats.inc_value("archiver/date_warnings")

@@ -49,7 +49,7 @@ class StorePipeline:
 
     def process_item(self, item: Thread) -> Thread:
         assert self.store is not None
-        now = utc_now()
+        now = item.fetched_at or utc_now()
         run_id = current_run_id(self.crawler)
         try:
             changes = self.store.write_thread(item, run_id, now)
@@ -74,10 +74,11 @@ class StorePipeline:
                 f"comment id {comment_id} already belongs to another article; not stored"))
         return item
 
-    def thread_unchanged(self, article_id: int, url: str) -> None:
+    def thread_unchanged(self, article_id: int, url: str, fetched_at: str | None = None) -> None:
         assert self.store is not None
         try:
-            self.store.mark_unchanged(article_id, url, current_run_id(self.crawler), utc_now())
+            self.store.mark_unchanged(article_id, url, current_run_id(self.crawler),
+                                      fetched_at or utc_now())
         except sqlite3.Error as exc:
             self.not_stored(url, exc)
             return

@@ -7,17 +7,19 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordbuilder import RecordBuilder
 
 from archiver import signals as archiver_signals
-from archiver.db.transaction import immediate, write_problem
-from archiver.extensions.ledger import current_run_id, open_writer
+from archiver.extensions.ledger import current_run_id
+from archiver.middlewares.fetch_time import stamp
+from archiver.warc.pointers import PointerBatch, article_of, captured_at
 from archiver.warc.records import request_record, response_record
 from archiver.warc.writer import WarcFiles, Written, info_fields, warc_dir_for
 
@@ -63,10 +65,9 @@ class CaptureMiddleware:
         self.prefix = Path(crawler.settings.get("ARCHIVER_DB")).stem or "archive"
         self.builder = RecordBuilder(warc_version="1.1")
         self.files: WarcFiles | None = None
-        self.pending: list[dict[str, Any]] = []
+        self.pointers = PointerBatch(crawler)
         # Set when the disk refuses the WARC files: the run goes on without its raw pages.
         self.broken: str | None = None
-        self.store = open_writer(crawler.settings)
         # Before the ledger closes the run: its last pointers are in before its snapshot.
         crawler.signals.connect(self.run_closing, signal=archiver_signals.run_closing)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -98,7 +99,8 @@ class CaptureMiddleware:
             return response
         now = datetime.now(UTC)
         date = warc_date(now)
-        answer = response_record(self.builder, response, date)
+        revisits = self.revisited(response.url) if response.status == 304 else None
+        answer = response_record(self.builder, response, date, revisits)
         asked = request_record(self.builder, request, date,
                                answer.rec_headers.get_header("WARC-Record-ID"))
         try:
@@ -108,49 +110,58 @@ class CaptureMiddleware:
         except OSError as exc:
             self.give_up(exc)
             return response
-        self.pending.append(self.pointer(request, response, answer.rec_type, written,
-                                         now.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")))
+        # The thread these bytes make is dated by them, in this run and in a re-parse alike.
+        stamp(request.meta, now)
+        self.pointers.add(self.pointer(request, response, answer.rec_type, written,
+                                       captured_at(date)))
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("archiver/warc_records", 2)
-        if len(self.pending) >= POINTER_BATCH:
+        if len(self.pointers.rows) >= POINTER_BATCH:
             self.commit()
         return response
+
+    def revisited(self, url: str) -> tuple[str, str | None] | None:
+        """The WARC-Date and record id of the latest earlier 200 `response` record of `url`
+        (a 304 answers the validators a 200 gave), from the pointers: this batch's first,
+        then every run's. None when capture was off then; no id when its file is gone."""
+        found = next((row for row in reversed(self.pointers.rows) if row["url"] == url
+                      and row["record_type"] == "response" and row["status"] == 200), None)
+        if found is None:
+            try:
+                row = self.pointers.store.db.execute(
+                    "SELECT warc_file, \"offset\", captured_at FROM captures WHERE url = ? "
+                    "AND record_type = 'response' AND status = 200 "
+                    "ORDER BY captured_at DESC LIMIT 1", [url]).fetchone()
+            except sqlite3.Error:
+                return None
+            if row is None:
+                return None
+            found = dict(zip(("warc_file", "offset", "captured_at"), row, strict=True))
+        try:
+            with open(self.folder / found["warc_file"], "rb") as stream:
+                stream.seek(found["offset"])
+                headers = next(iter(ArchiveIterator(stream, check_digests=False))).rec_headers
+        except (OSError, StopIteration, ArchiveLoadFailed):
+            headers = None
+        if headers is not None and headers.get_header("WARC-Target-URI") == url:
+            return headers.get_header("WARC-Date"), headers.get_header("WARC-Record-ID")
+        # The file lives in another WARC folder: the date alone still finds it in a replay.
+        at = datetime.fromisoformat(found["captured_at"]).astimezone(UTC)
+        return warc_date(at), None
 
     def pointer(self, request: Request, response: Response, record_type: str,
                 written: Written, captured_at: str) -> dict[str, Any]:
         return {"run_id": current_run_id(self.crawler),
-                "article_id": self.article_of(request), "url": response.url,
+                "article_id": article_of(self.crawler, request), "url": response.url,
                 "status": response.status, "record_type": record_type,
                 "warc_file": written.warc_file, "offset": written.offset,
                 "length": written.length, "captured_at": captured_at}
 
-    def article_of(self, request: Request) -> int | None:
-        """The article an answer belongs to: the spider's post id for the request, REST's
-        `post=` for a comments query of one post, else the site's permalink rule."""
-        post_id = request.cb_kwargs.get("post_id")
-        if isinstance(post_id, int):
-            return post_id
-        posts = parse_qs(urlsplit(request.url).query).get("post", [])
-        if len(posts) == 1 and posts[0].isdigit():
-            return int(posts[0])
-        spider: Spider | None = self.crawler.spider
-        found = getattr(spider, "site_urls", None)
-        article = found.article(request.url) if found is not None else None
-        return None if article is None else int(article[0])
-
     def commit(self) -> None:
-        if not self.pending or self.files is None:
+        if not self.pointers.rows or self.files is None:
             return
         self.files.sync()
-        rows, self.pending = self.pending, []
-        try:
-            with immediate(self.store.db) as db:
-                db.table("captures").insert_all(rows)
-        except sqlite3.Error as exc:
-            # The records stay in the WARC files and their CDXJ; only the shortcut is lost.
-            logger.warning("%d capture pointers not recorded: %s", len(rows), write_problem(exc))
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("archiver/captures_unrecorded", len(rows))
+        self.pointers.commit()
 
     def give_up(self, exc: OSError) -> None:
         """The WARC files cannot be written (a full disk): one line, and no capture for the
@@ -179,4 +190,4 @@ class CaptureMiddleware:
         try:
             self.run_closing("closed")  # a run the ledger never opened sends no run_closing
         finally:
-            self.store.db.close()
+            self.pointers.close()

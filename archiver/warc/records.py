@@ -39,8 +39,10 @@ def request_record(builder: RecordBuilder, request: Request, date: str,
         warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": concurrent_to})
 
 
-def response_record(builder: RecordBuilder, response: Response, date: str) -> ArcWarcRecord:
-    """The answer as received: a `response` record, or for a 304 a `revisit` one."""
+def response_record(builder: RecordBuilder, response: Response, date: str,
+                    revisits: tuple[str, str | None] | None = None) -> ArcWarcRecord:
+    """The answer as received: a `response` record, or for a 304 a `revisit` one, naming
+    the earlier response it revisits when `revisits` gives its WARC-Date and record id."""
     try:
         reason = HTTPStatus(response.status).phrase
     except ValueError:
@@ -50,10 +52,15 @@ def response_record(builder: RecordBuilder, response: Response, date: str) -> Ar
     headers = _pairs(response.headers, _TRANSFER)
     if response.status == 304:
         http = StatusAndHeaders(statusline, headers, protocol="HTTP/1.1")
-        return builder.create_warc_record(
-            response.url, "revisit", http_headers=http,
-            warc_headers_dict={"WARC-Date": date, "WARC-Profile": NOT_MODIFIED_PROFILE,
-                               "WARC-Refers-To-Target-URI": response.url})
+        fields = {"WARC-Date": date, "WARC-Profile": NOT_MODIFIED_PROFILE,
+                  "WARC-Refers-To-Target-URI": response.url}
+        # Without the date a replay tool cannot tell which capture of the URL holds the page.
+        if revisits is not None:
+            fields["WARC-Refers-To-Date"] = revisits[0]
+            if revisits[1] is not None:
+                fields["WARC-Refers-To"] = revisits[1]
+        return builder.create_warc_record(response.url, "revisit", http_headers=http,
+                                          warc_headers_dict=fields)
     headers.append(("Content-Length", str(len(body))))
     http = StatusAndHeaders(statusline, headers, protocol="HTTP/1.1")
     return builder.create_warc_record(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -12,10 +13,17 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 
+from archiver import signals as archiver_signals
+from archiver.extensions.ledger import current_run_id
+from archiver.middlewares.fetch_time import stamp
+from archiver.warc.pointers import PointerBatch, article_of, captured_at
 from archiver.warc.reading import Answer, read_at, scan
 from archiver.warc.records import rebuilt_response
 
 logger = logging.getLogger(__name__)
+
+# Nothing to sync first (the files are only read): larger batches than a live run's.
+POINTER_BATCH = 200
 
 
 class NotCaptured(IgnoreRequest):
@@ -39,6 +47,8 @@ class ReplayMiddleware:
             for answer in scan(path).answers:
                 self.answers.setdefault(answer.url, deque()).append(answer)
         self.streams: dict[Path, IO[bytes]] = {}
+        self.pointers = PointerBatch(crawler)
+        crawler.signals.connect(self.run_closing, signal=archiver_signals.run_closing)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -61,7 +71,23 @@ class ReplayMiddleware:
         if stream is None:
             stream = self.streams[answer.path] = open(answer.path, "rb")  # noqa: SIM115
         stats.inc_value("archiver/replay_answers")
-        return rebuilt_response(read_at(stream, answer.offset), request)
+        # The capture's moment, not this one: the history is dated as the live run dated it.
+        stamp(request.meta, datetime.fromisoformat(answer.date))
+        record = read_at(stream, answer.offset)
+        response = rebuilt_response(record, request)
+        # The rebuilt archive points at the records it was built from, as the crawl's did.
+        self.pointers.add({
+            "run_id": current_run_id(self.crawler),
+            "article_id": article_of(self.crawler, request), "url": response.url,
+            "status": response.status, "record_type": record.rec_type,
+            "warc_file": answer.path.name, "offset": answer.offset, "length": answer.length,
+            "captured_at": captured_at(answer.date)})
+        if len(self.pointers.rows) >= POINTER_BATCH:
+            self.pointers.commit()
+        return response
+
+    def run_closing(self, reason: str) -> None:
+        self.pointers.commit()
 
     def spider_closed(self, spider: Spider) -> None:
         left = sum(len(waiting) for waiting in self.answers.values())
@@ -70,3 +96,5 @@ class ReplayMiddleware:
             logger.info("%d captured answers were not asked for", left)
         for stream in self.streams.values():
             stream.close()
+        self.pointers.commit()  # a run the ledger never opened sends no run_closing
+        self.pointers.close()

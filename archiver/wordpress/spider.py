@@ -19,6 +19,7 @@ from archiver.errors import NotAnArticle, PageStructureError
 from archiver.failures import FAILURE_URL_META, failure_url, page_failure
 from archiver.ids import in_sqlite_range
 from archiver.items import Comment, Thread
+from archiver.middlewares.fetch_time import FETCHED_AT
 from archiver.policy import RunPlan
 from archiver.signals import PageFailure
 from archiver.site import SiteProfile, SiteUrls
@@ -233,7 +234,8 @@ class WordPressSpider(Discovery, RestWalk, scrapy.Spider):
                       cross_check: frozenset[int] | None = None) -> Iterator[Any]:
         if response.status == 304:
             self.crawler.signals.send_catch_log(signals.thread_unchanged, article_id=post_id,
-                                                url=response.url)
+                                                url=response.url,
+                                                fetched_at=response.meta.get(FETCHED_AT))
             return
         try:
             response = self.read_page(response)
