@@ -76,6 +76,10 @@ COOKIES_ENABLED = False
 # WordPress does not use meta refresh; following one could leave the site unchecked.
 METAREFRESH_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# The pipelines are synchronous (SQLite): Scrapy's 100 item workers per answer never overlap,
+# and starting them cost a hundred asyncio tasks a page, a sixth of a crawl's time (measured
+# side by side on a 1,000-article mirror: 97 answers/s against 117).
+CONCURRENT_ITEMS = 1
 # Scrapy 2.19's remote control: an HTTP server on a localhost port that runs Python code sent
 # to it (and a job file naming its token). A cron job needs no listener.
 REMOTE_CONTROL_ENABLED = False

@@ -50,9 +50,6 @@ REPLAY_SETTINGS = {
     "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS": "32",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "32", "ARCHIVER_WARC_DIR": "",
     "ARCHIVER_EXPORTS_DIR": "", "LOG_LEVEL": "WARNING",
-    # The pipelines are synchronous: Scrapy's default of 100 item workers per answer only
-    # costs a hundred asyncio tasks each time.
-    "CONCURRENT_ITEMS": "1",
     # Robots.txt was obeyed when the pages were fetched; its answer is replayed all the same.
 }
 
