@@ -137,8 +137,9 @@ def test_a_write_lock_held_at_any_moment_loses_no_thread(tmp_path: Path) -> None
     rng = random.Random(SEED)
     # Slow articles give the backfill a middle; slow sitemaps, an end the lock can meet.
     slow_articles = {path: {"kind": "slow", "seconds": 0.15} for path in PATHS.values()}
-    # The posts sitemap comes last; its 2 s leave the lock, taken 0.3 s after the index, a wide
-    # margin on a loaded machine before the run's last writes.
+    # The posts sitemap is the run's last request (the term and user sitemaps are not read);
+    # its 2 s leave the lock, taken 0.3 s after the index, a wide margin on a loaded machine
+    # before the run's last writes.
     slow_sitemaps = {path: {"kind": "slow", "seconds": 0.5 if path == SITEMAPS[0] else 2.0}
                      for path in SITEMAPS}
     settings = guarded({"ARCHIVER_BUSY_TIMEOUT": BUSY, "CONCURRENT_REQUESTS_PER_DOMAIN": "2"})

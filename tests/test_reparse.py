@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 from scrapy.crawler import Crawler
+from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
 
-from archiver.warc.reading import read_at, scan, whole_member
-from archiver.warc.writer import WarcFiles, Written
+from archiver.warc.reading import info_fields, read_at, scan, whole_member
+from archiver.warc.writer import INFO_SETTINGS, WarcFiles, Written
 from testing.mirror import MirrorServer, serve
 from tests.conftest import DAY1, DAY2, run_crawl, truth
 from tests.test_crawl import assert_threads_match_truth
@@ -267,11 +268,50 @@ def test_a_bad_setting_stops_the_reparse_before_any_run(
     done = reparse(str(warc), "--db", str(db), "-s", "ARCHIVER_TIMEZONE=Europe/Londn")
     assert done.returncode == 2, done.stderr[-3000:]
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1 and "ARCHIVER_TIMEZONE" in errors[0], done.stderr
+    assert len(errors) == 2 and "ARCHIVER_TIMEZONE" in errors[0], done.stderr
+    assert errors[1] == "error: captured runs after run 1 were not re-parsed"
     # The first run was refused, so none of the later ones began.
-    assert [line for line in done.stderr.splitlines()
-            if line.startswith("re-parsing")] == [done.stderr.splitlines()[0]]
+    begun = [line for line in done.stderr.splitlines() if line.startswith("re-parsing")]
+    assert len(begun) == 1 and begun[0].startswith("re-parsing captured run 1 "), done.stderr
     assert not db.exists()
+
+
+def with_setting(warc: Path, name: str, value: str) -> None:
+    """Rewrite the file's warcinfo as if its run had been made with `name` = `value`; every
+    other record is copied byte for byte."""
+    data = warc.read_bytes()
+    with open(warc, "rb") as stream:
+        iterator = ArchiveIterator(stream)
+        info = next(iterator)
+        fields = info_fields(info)
+        iterator.read_to_end(info)
+        rest = data[iterator.get_record_offset() + iterator.get_record_length():]
+    settings = json.loads(fields[INFO_SETTINGS])
+    fields[INFO_SETTINGS] = json.dumps({**settings, name: value}, sort_keys=True)
+    buffer = BytesIO()
+    writer = WARCWriter(buffer, gzip=True, warc_version="1.1")
+    writer.write_record(writer.create_warcinfo_record(warc.name, fields))
+    warc.write_bytes(buffer.getvalue() + rest)
+
+
+def test_a_later_run_that_cannot_start_stops_the_reparse_there(
+        crawled: tuple[Path, Path], tmp_path: Path) -> None:
+    _, warc = crawled
+    folder = tmp_path / "raw"
+    shutil.copytree(warc, folder)
+    [second] = sorted(folder.glob("archive-run00002-*.warc.gz"))
+    with_setting(second, "ARCHIVER_TIMEZONE", "Europe/Londn")
+    db = tmp_path / "partial.db"
+    done = reparse(str(folder), "--db", str(db))
+    assert done.returncode == 2, done.stderr[-3000:]
+    begun = [line.split()[3] for line in done.stderr.splitlines()
+             if line.startswith("re-parsing captured run")]
+    assert begun == ["1", "2"]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert "ARCHIVER_TIMEZONE='Europe/Londn'" in errors[0], done.stderr
+    assert errors[1:] == ["error: captured runs after run 2 were not re-parsed"]
+    runs = list(sqlite_utils.Database(db)["crawl_runs"].rows)
+    assert [(r["run_id"], r["status"]) for r in runs] == [(1, "ok")]
 
 
 class KillInsideRecord:

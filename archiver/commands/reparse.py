@@ -115,6 +115,17 @@ def replay(runs: list[CapturedRun], db: Path, overrides: dict[str, str] | None =
     codes: list[int] = []
 
     def start(index: int) -> None:
+        try:
+            begin(index)
+        except Exception as exc:  # raised in an asyncio callback, it would only be logged
+            logger.error("the re-parse of captured run %d could not start", runs[index].run,
+                         exc_info=exc)
+            codes.append(EXIT_FAILED)
+        if codes and codes[-1] >= 2 and index + 1 < len(runs):
+            print(f"error: captured runs after run {runs[index].run} were not re-parsed",
+                  file=sys.stderr)
+
+    def begin(index: int) -> None:
         run = runs[index]
         names = ", ".join(p.name for p in run.files)
         print(f"re-parsing captured run {run.run} ({run.spider}): {names}", file=sys.stderr)
@@ -137,13 +148,19 @@ def replay(runs: list[CapturedRun], db: Path, overrides: dict[str, str] | None =
         task.add_done_callback(lambda done: finished(index, crawler, done))
 
     def finished(index: int, crawler: Crawler, task: asyncio.Task[None]) -> None:
-        code = outcome_code(crawler, task)
+        try:
+            code = outcome_code(crawler, task)
+        except Exception as exc:  # raised in an asyncio callback, it would only be logged
+            logger.error("the outcome of captured run %d is unknown", runs[index].run,
+                         exc_info=exc)
+            code = EXIT_FAILED
         codes.append(code)
         if code >= 2:
             print(f"error: the re-parse of captured run {runs[index].run} failed (exit "
                   f"{code}); later runs were not re-parsed", file=sys.stderr)
         elif index + 1 < len(runs):
-            # Scheduled before this crawl's task leaves the process's set: join() sees it.
+            # Begun from this callback, so the process's join() still has a crawl to wait
+            # for when it next looks.
             start(index + 1)
 
     start(0)

@@ -21,6 +21,7 @@ from archiver.db.transaction import is_unwritable, write_problem
 from archiver.extensions.ledger import ARCHIVE_UNWRITABLE, RunLedger, current_run_id, open_writer
 from archiver.failures import describe
 from archiver.items import Thread
+from archiver.middlewares.fetch_time import moment_of
 from archiver.signals import PageFailure
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class StorePipeline:
 
     def process_item(self, item: Thread) -> Thread:
         assert self.store is not None
-        now = item.fetched_at or utc_now()
+        now = moment_of(item.fetched_at, self.stats)
         run_id = current_run_id(self.crawler)
         try:
             changes = self.store.write_thread(item, run_id, now)
@@ -59,7 +60,9 @@ class StorePipeline:
             raise DropItem(f"not stored: {write_problem(exc)}", log_level="DEBUG") from None
         # Storing the thread resolves its failures, then records any it raises itself.
         try:
-            self.store.resolve_failures({item.article.url, *item.source_urls}, run_id, now)
+            # The failure log keeps the archiver's own clock, as it does when it files one.
+            self.store.resolve_failures({item.article.url, *item.source_urls}, run_id,
+                                        utc_now())
         except sqlite3.Error as exc:
             logger.info("%s stored, but its earlier failures stay open (%s); the next run "
                         "resolves them", item.article.url, write_problem(exc))
@@ -78,7 +81,7 @@ class StorePipeline:
         assert self.store is not None
         try:
             self.store.mark_unchanged(article_id, url, current_run_id(self.crawler),
-                                      fetched_at or utc_now())
+                                      moment_of(fetched_at, self.stats))
         except sqlite3.Error as exc:
             self.not_stored(url, exc)
             return

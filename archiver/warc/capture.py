@@ -111,10 +111,10 @@ class CaptureMiddleware:
             self.give_up(exc)
             return response
         # The thread these bytes make is dated by them, in this run and in a re-parse alike.
-        stamp(request.meta, now)
+        assert self.crawler.stats is not None
+        stamp(request.meta, now, self.crawler.stats)
         self.pointers.add(self.pointer(request, response, answer.rec_type, written,
                                        captured_at(date)))
-        assert self.crawler.stats is not None
         self.crawler.stats.inc_value("archiver/warc_records", 2)
         if len(self.pointers.rows) >= POINTER_BATCH:
             self.commit()

@@ -41,8 +41,10 @@ class PointerBatch:
     """Rows waiting to be inserted, in batches: a failed insert loses only the shortcut (the
     records stay in the files and their CDXJ), counted and logged, never the run."""
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, *, existing_ok: bool = False) -> None:
         self.crawler = crawler
+        # A re-parse into the archive that captured the files meets its own pointers again.
+        self.existing_ok = existing_ok
         self.rows: list[dict[str, Any]] = []
         self.store = open_writer(crawler.settings)
 
@@ -55,7 +57,7 @@ class PointerBatch:
         rows, self.rows = self.rows, []
         try:
             with immediate(self.store.db) as db:
-                db.table("captures").insert_all(rows)
+                db.table("captures").insert_all(rows, ignore=self.existing_ok)
         except sqlite3.Error as exc:
             logger.warning("%d capture pointers not recorded: %s", len(rows), write_problem(exc))
             assert self.crawler.stats is not None

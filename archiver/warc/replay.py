@@ -47,7 +47,7 @@ class ReplayMiddleware:
             for answer in scan(path).answers:
                 self.answers.setdefault(answer.url, deque()).append(answer)
         self.streams: dict[Path, IO[bytes]] = {}
-        self.pointers = PointerBatch(crawler)
+        self.pointers = PointerBatch(crawler, existing_ok=True)
         crawler.signals.connect(self.run_closing, signal=archiver_signals.run_closing)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -72,7 +72,7 @@ class ReplayMiddleware:
             stream = self.streams[answer.path] = open(answer.path, "rb")  # noqa: SIM115
         stats.inc_value("archiver/replay_answers")
         # The capture's moment, not this one: the history is dated as the live run dated it.
-        stamp(request.meta, datetime.fromisoformat(answer.date))
+        stamp(request.meta, datetime.fromisoformat(answer.date), stats)
         record = read_at(stream, answer.offset)
         response = rebuilt_response(record, request)
         # The rebuilt archive points at the records it was built from, as the crawl's did.
