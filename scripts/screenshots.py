@@ -9,19 +9,20 @@ Needs the datasette and test extras (Datasette, Playwright) and Debian's chromiu
 from __future__ import annotations
 
 import argparse
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
 from playwright.sync_api import ViewportSize, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from testing.serving import datasette_command, free_port, wait_until_serving  # noqa: E402
+
 OUT = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 SCREEN: ViewportSize = {"width": 1400, "height": 1000}
@@ -40,46 +41,20 @@ PAGES = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("datasette exited early")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    raise SystemExit(f"datasette did not answer {url}")
-
-
 def _crawled_archive(folder: Path) -> Path:
-    sys.path.insert(0, str(ROOT))
     from tests.archive_factory import crawl_archive
 
     return crawl_archive(folder / "archive.db")
 
 
 def shoot(db: Path, out: Path) -> list[Path]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "datasette", "serve", str(db),
-         "-m", str(ROOT / "datasette" / "metadata.yml"),
-         "--plugins-dir", str(ROOT / "datasette" / "plugins"),
-         "--template-dir", str(ROOT / "datasette" / "templates"),
-         "-h", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
+    server = subprocess.Popen(datasette_command(db, port), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
     written = []
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait(f"{base}/-/versions.json", server)
+        wait_until_serving(f"{base}/-/versions.json", server, "datasette", timeout=30)
         out.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(

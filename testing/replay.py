@@ -11,18 +11,16 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+
+from testing.serving import NotServing, free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 PYWB_BIN = Path(os.environ.get("PYWB_VENV", ROOT / ".venv-pywb")) / "bin"
@@ -53,13 +51,6 @@ def pywb_tool(name: str) -> Path:
     return tool
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def make_collection(wacz: Path, folder: Path) -> None:
     """`wb-manager` makes the collection and adds the WACZ: its WARCs and its own index."""
     for command in (["init", COLLECTION], ["add", "--unpack-wacz", COLLECTION, str(wacz)]):
@@ -67,20 +58,6 @@ def make_collection(wacz: Path, folder: Path) -> None:
                               capture_output=True, text=True, check=False, timeout=120)
         if done.returncode != 0:
             raise ReplayError(f"wb-manager {' '.join(command)} failed:\n{done.stderr}")
-
-
-def wait_until_serving(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise ReplayError(f"pywb exited early:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    raise ReplayError(f"pywb did not answer {url} within 60 s")
 
 
 def stop(pid: int, server: subprocess.Popen[bytes]) -> None:
@@ -109,7 +86,10 @@ def serve_wacz(wacz: Path, folder: Path, port: int = 0) -> Iterator[ReplayServer
             cwd=folder, stdout=output, stderr=subprocess.STDOUT)
     try:
         base_url = f"http://127.0.0.1:{port}"
-        wait_until_serving(f"{base_url}/{COLLECTION}/", server, log)
+        try:
+            wait_until_serving(f"{base_url}/{COLLECTION}/", server, "pywb", log)
+        except NotServing as exc:
+            raise ReplayError(str(exc)) from None
         yield ReplayServer(base_url, server.pid, log)
     finally:
         stop(server.pid, server)

@@ -52,6 +52,8 @@ from email.message import Message
 from pathlib import Path
 from typing import IO, Any, ClassVar, cast
 
+from testing.serving import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 PHP_DIR = Path(__file__).resolve().parent / "wp"
 BRIDGE = PHP_DIR / "bridge.php"
@@ -126,12 +128,6 @@ def wordpress_unavailable(install: bool = False) -> str | None:
             f"{', '.join(missing)}"
         )
     return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _port_open(port: int) -> bool:
@@ -320,7 +316,7 @@ class LiveWordPress:
             )
         last_error: str = ""
         for _attempt in range(3):
-            self.db_port = _free_port()
+            self.db_port = free_port()
             self._db = subprocess.Popen(
                 [
                     _which("mariadbd") or "mariadbd",
@@ -439,7 +435,7 @@ require_once ABSPATH . 'wp-settings.php';
         last = ""
         for _attempt in range(5):
             if not self.port:
-                self.port = _free_port()
+                self.port = free_port()
             self._write_config()
             env = dict(os.environ, PHP_CLI_SERVER_WORKERS=str(self.php_workers))
             self._web = subprocess.Popen(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import sqlite3
-from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -42,17 +41,12 @@ from tests.reading_truth import (
     top_commenters,
     truth_thread,
 )
-from tests.test_datasette import client_for
+from tests.test_datasette import METADATA, PLUGINS, ROOT, Get, client_for
 
-ROOT = Path(__file__).resolve().parent.parent
-METADATA = ROOT / "datasette" / "metadata.yml"
-PLUGINS = ROOT / "datasette" / "plugins"
-TEMPLATES = ROOT / "datasette" / "templates"
 # The thread of the removed comment (Bexley), in the truth of day 1.
 REMOVED_ARTICLE = next(t["post_id"] for t in load_truth("day1")
                        if REMOVED_COMMENT in {c["comment_id"] for c in t["comments"]})
 
-Get = Callable[[str], Any]
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import closing
@@ -18,6 +14,7 @@ import pytest
 import yaml
 from playwright.sync_api import BrowserContext, Dialog, Page, sync_playwright
 
+from testing.serving import datasette_command, free_port, wait_until_serving
 from tests.archive_factory import (
     LIVE_SCRIPT,
     REMOVED_COMMENT,
@@ -50,27 +47,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-sync"]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_until_serving(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"datasette exited early:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    raise AssertionError(f"datasette did not answer {url} within 30 s")
-
-
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An archive crawled from the mirror (day 1, then day 2), with a hostile comment."""
@@ -86,16 +62,11 @@ def base_url(crawled: Path) -> Iterator[str]:
     port = free_port()
     log = folder / "datasette.log"
     with log.open("wb") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "datasette", "serve", str(db),
-             "-m", str(ROOT / "datasette" / "metadata.yml"),
-             "--plugins-dir", str(ROOT / "datasette" / "plugins"),
-             "--template-dir", str(ROOT / "datasette" / "templates"),
-             "-h", "127.0.0.1", "-p", str(port)],
-            cwd=folder, stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(datasette_command(db, port), cwd=folder, stdout=output,
+                                  stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_until_serving(f"{url}/-/versions.json", server, log)
+        wait_until_serving(f"{url}/-/versions.json", server, "datasette", log, timeout=30)
         yield url
     finally:
         server.terminate()

@@ -28,6 +28,7 @@ from archiver.extensions.ledger import EXIT_CODES, run_status
 from archiver.middlewares.site_reachable import SiteReachable, SiteUnreachable
 from testing.faults import FaultPlan
 from testing.mirror import MirrorServer, serve
+from testing.serving import free_port
 from tests.conftest import DAY1, CrawlResult, run_crawl
 from tests.fault_matrix import PATHS, archive_problems, connect, guarded, integrity, truth
 
@@ -259,12 +260,6 @@ def test_a_full_disk_fails_the_run_in_one_line_and_the_next_run_heals(tmp_path: 
 
 
 # --- a dead site ---------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 @contextmanager
 def silent_host() -> Iterator[str]:
