@@ -6,7 +6,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from scrapy.crawler import Crawler
@@ -21,6 +21,7 @@ from archiver.dates import (
     to_local_iso,
 )
 from archiver.items import Article, Comment, Thread
+from archiver.middlewares.fetch_time import moment_of
 
 logger = logging.getLogger(__name__)
 
@@ -196,8 +197,7 @@ class NormalisePipeline:
     def process_item(self, item: Thread) -> Thread:
         # A zone the site itself declared beats the configured one.
         zone = ZoneInfo(item.timezone) if item.timezone else self.zone
-        fetched = (datetime.fromisoformat(item.fetched_at) if item.fetched_at
-                   else datetime.now(UTC))
+        fetched = datetime.fromisoformat(moment_of(item.fetched_at, self.stats))
         cleaned, warnings = normalise_thread(item, zone or zone_from_offsets(item), fetched,
                                              keep_offsets=zone is None)
         for warning in warnings:

@@ -19,9 +19,9 @@ from warcio.recordbuilder import RecordBuilder
 from archiver import signals as archiver_signals
 from archiver.extensions.ledger import current_run_id
 from archiver.middlewares.fetch_time import stamp
-from archiver.warc.pointers import PointerBatch, article_of, captured_at
+from archiver.warc.pointers import PointerBatch
 from archiver.warc.records import request_record, response_record
-from archiver.warc.writer import WarcFiles, Written, info_fields, warc_dir_for
+from archiver.warc.writer import WarcFiles, info_fields, warc_dir_for
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +113,7 @@ class CaptureMiddleware:
         # The thread these bytes make is dated by them, in this run and in a re-parse alike.
         assert self.crawler.stats is not None
         stamp(request.meta, now, self.crawler.stats)
-        self.pointers.add(self.pointer(request, response, answer.rec_type, written,
-                                       captured_at(date)))
+        self.pointers.add(request, response, answer.rec_type, written, date)
         self.crawler.stats.inc_value("archiver/warc_records", 2)
         if len(self.pointers.rows) >= POINTER_BATCH:
             self.commit()
@@ -148,14 +147,6 @@ class CaptureMiddleware:
         # The file lives in another WARC folder: the date alone still finds it in a replay.
         at = datetime.fromisoformat(found["captured_at"]).astimezone(UTC)
         return warc_date(at), None
-
-    def pointer(self, request: Request, response: Response, record_type: str,
-                written: Written, captured_at: str) -> dict[str, Any]:
-        return {"run_id": current_run_id(self.crawler),
-                "article_id": article_of(self.crawler, request), "url": response.url,
-                "status": response.status, "record_type": record_type,
-                "warc_file": written.warc_file, "offset": written.offset,
-                "length": written.length, "captured_at": captured_at}
 
     def commit(self) -> None:
         if not self.pointers.rows or self.files is None:

@@ -9,10 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
-from scrapy.http import Request
+from scrapy.http import Request, Response
 
 from archiver.db.transaction import immediate, write_problem
-from archiver.extensions.ledger import open_writer
+from archiver.extensions.ledger import current_run_id, open_writer
+from archiver.warc.writer import Written
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,15 @@ class PointerBatch:
         self.rows: list[dict[str, Any]] = []
         self.store = open_writer(crawler.settings)
 
-    def add(self, row: dict[str, Any]) -> None:
-        self.rows.append(row)
+    def add(self, request: Request, response: Response, record_type: str, where: Written,
+            warc_date: str) -> None:
+        """The pointer to the record of `response`, kept for the next commit."""
+        self.rows.append({
+            "run_id": current_run_id(self.crawler),
+            "article_id": article_of(self.crawler, request), "url": response.url,
+            "status": response.status, "record_type": record_type,
+            "warc_file": where.warc_file, "offset": where.offset, "length": where.length,
+            "captured_at": captured_at(warc_date)})
 
     def commit(self) -> None:
         if not self.rows:

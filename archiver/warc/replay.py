@@ -14,11 +14,11 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 
 from archiver import signals as archiver_signals
-from archiver.extensions.ledger import current_run_id
 from archiver.middlewares.fetch_time import stamp
-from archiver.warc.pointers import PointerBatch, article_of, captured_at
+from archiver.warc.pointers import PointerBatch
 from archiver.warc.reading import Answer, read_at, scan
 from archiver.warc.records import rebuilt_response
+from archiver.warc.writer import Written
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +76,8 @@ class ReplayMiddleware:
         record = read_at(stream, answer.offset)
         response = rebuilt_response(record, request)
         # The rebuilt archive points at the records it was built from, as the crawl's did.
-        self.pointers.add({
-            "run_id": current_run_id(self.crawler),
-            "article_id": article_of(self.crawler, request), "url": response.url,
-            "status": response.status, "record_type": record.rec_type,
-            "warc_file": answer.path.name, "offset": answer.offset, "length": answer.length,
-            "captured_at": captured_at(answer.date)})
+        self.pointers.add(request, response, record.rec_type,
+                          Written(answer.path.name, answer.offset, answer.length), answer.date)
         if len(self.pointers.rows) >= POINTER_BATCH:
             self.pointers.commit()
         return response
