@@ -233,12 +233,15 @@ def test_a_full_disk_fails_the_run_in_one_line_and_the_next_run_heals(tmp_path: 
         # Leave the run's pending-writes reserve and room for a few threads, then fill.
         free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
         (disk / "filler").write_bytes(b"\0" * (free - 256 * 1024 - 160 * 1024))
+        # The raw pages go elsewhere: on this disk they would take the room left for threads,
+        # and the run would store none (their own full disk is CaptureMiddleware.give_up's).
+        settings = guarded({"ARCHIVER_WARC_DIR": str(tmp_path / "warc")})
         with serve(DAY1) as server:
-            full = run_crawl(server.base_url, db, settings=guarded())
+            full = run_crawl(server.base_url, db, settings=settings)
             assert integrity(db) == "ok"
             after_full = stored_ids(db)
             subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
-            healed = run_crawl(server.base_url, db, settings=guarded())
+            healed = run_crawl(server.base_url, db, settings=settings)
         assert_cron_grade(full)
         assert full.returncode == 4, full.stderr[-3000:]
         errors = [line for line in loud(full) if "] ERROR: " in line]
