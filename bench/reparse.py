@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import synth  # noqa: E402
+from bench import parse_loops, synth  # noqa: E402
 from bench.run import FAST  # noqa: E402
 from testing.mirror import serve  # noqa: E402
 
@@ -78,7 +78,7 @@ POLITE = {key: FAST[key] for key in ("LOG_LEVEL", "ARCHIVER_EXPORTS_DIR", "EXTEN
 def one_size(size: int, repeats: int, *, polite: bool = False) -> dict[str, Any]:
     mirror = synth.build(size, OUT / f"mirror-{size}", log=log)
     work = OUT / f"reparse-{size}{'-polite' if polite else ''}"
-    live_runs, replays, sizes = [], [], []
+    live_runs, replays, sizes, stages = [], [], [], []
     with serve(mirror.day1) as server:
         for repeat in range(repeats):
             shutil.rmtree(work, ignore_errors=True)
@@ -106,10 +106,18 @@ def one_size(size: int, repeats: int, *, polite: bool = False) -> dict[str, Any]
                                    f"{live['pages']}")
             live_runs.append(live)
             replays.append(replay)
+            if not polite:
+                stages.append(stage_seconds(mirror.day1, live["pages"]))
     def med(rows: list[dict[str, Any]], key: str) -> float:
         return statistics.median(r[key] for r in rows)
+    ceiling = {}
+    if stages:
+        per_page = statistics.median(stages)
+        ceiling = {"stages_ms_per_page": 1000 * per_page,
+                   "live_ms_per_page": 1000 * med(live_runs, "engine_s") / med(live_runs, "pages"),
+                   "ceiling": med(live_runs, "engine_s") / med(live_runs, "pages") / per_page}
     return {
-        "polite": polite,
+        "polite": polite, **ceiling,
         "articles": mirror.articles, "comments": mirror.comments, "repeats": repeats,
         "warc_bytes": statistics.median(sizes),
         "warc_bytes_per_article": statistics.median(sizes) / mirror.articles,
@@ -124,6 +132,15 @@ def one_size(size: int, repeats: int, *, polite: bool = False) -> dict[str, Any]
                                                                  "answers_per_wall_s"),
         "reparse_rss_timeline": replays[-1]["timeline"],
     }
+
+
+def stage_seconds(site: Path, pages_read: int) -> float:
+    """Seconds per article page of the pipeline's stages alone, over the mirror's pages."""
+    pages = parse_loops.load_pages(site)
+    if len(pages) != pages_read:
+        raise RuntimeError(f"{len(pages)} article pages in {site}; the crawl read {pages_read}")
+    log(f"pipeline stages in process over {len(pages)} article pages")
+    return sum(parse_loops.pipeline_stages(pages).values()) / len(pages)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
               f"({r['speedup_engine']:.1f}x; whole process {r['speedup_wall']:.1f}x); peak RSS "
               f"live {r['live']['max_rss_mb']:.0f} MB, re-parse "
               f"{r['reparse']['max_rss_mb']:.0f} MB")
+        if "ceiling" in r:
+            print(f"    the stages alone: {r['stages_ms_per_page']:.2f} ms an article page "
+                  f"against the crawl's {r['live_ms_per_page']:.2f}: at most "
+                  f"{r['ceiling']:.1f}x for any re-parse that runs them on one core")
     return 0
 
 
