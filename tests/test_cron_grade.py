@@ -9,6 +9,7 @@ import re
 import socket
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from archiver.db.store import Store
 from archiver.db.transaction import immediate, is_busy, is_unwritable
 from archiver.extensions.ledger import EXIT_CODES, run_status
 from archiver.middlewares.site_reachable import SiteReachable, SiteUnreachable
+from archiver.warc.reading import read_at, scan, whole_member
 from testing.faults import FaultPlan
 from testing.mirror import MirrorServer, serve
 from testing.serving import free_port
@@ -260,6 +262,70 @@ def test_a_full_disk_fails_the_run_in_one_line_and_the_next_run_heals(tmp_path: 
         with closing(connect(db)) as conn:
             assert conn.execute("SELECT count(*) FROM failures WHERE resolved_at IS NULL"
                                 ).fetchone()[0] == 0
+
+
+@pytest.mark.slow
+def test_a_full_disk_under_the_raw_pages_keeps_every_thread_and_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    with small_disk(tmp_path / "warc", "1m") as warc:
+        # Room for the warcinfo and a few answers' records (about 6 KiB each), then full.
+        free = os.statvfs(warc).f_bavail * os.statvfs(warc).f_frsize
+        (warc / "filler").write_bytes(b"\0" * (free - 32 * 1024))
+        settings = guarded({"ARCHIVER_WARC_DIR": str(warc)})
+        with serve(DAY1) as server:
+            full = run_crawl(server.base_url, db, settings=settings)
+            answers = len(server.requests)
+            [cut] = sorted(warc.glob("*.warc.gz"))
+            found = scan(cut)
+            with closing(connect(db)) as conn:
+                pointers = conn.execute("SELECT url, warc_file, \"offset\", length FROM "
+                                        "captures WHERE run_id = 1 ORDER BY capture_id").fetchall()
+            # The pointers kept name whole records of their URL, among those the file holds.
+            assert 0 < len(pointers) < answers
+            assert {(u, o) for u, _, o, _ in pointers} <= {(a.url, a.offset)
+                                                          for a in found.answers}
+            for url, name, offset, length in pointers:
+                assert name == cut.name
+                with open(warc / name, "rb") as stream:
+                    assert whole_member(stream, offset, length)
+                    assert read_at(stream, offset).rec_headers.get_header(
+                        "WARC-Target-URI") == url
+            (warc / "filler").unlink()
+            server.clear_log()
+            healed = run_crawl(server.base_url, db, "mode=backfill", settings=settings)
+            healed_answers = len(server.requests)
+            healed_files = sorted(warc.glob("*.warc.gz"))
+            healed_scan = scan(healed_files[-1])
+            rebuilt = tmp_path / "rebuilt.db"
+            replayed = subprocess.run([str(Path(sys.executable).with_name("ldv-archiver")),
+                                       "reparse", str(cut), "--db", str(rebuilt)],
+                                      capture_output=True, text=True, timeout=300, check=False)
+    # The threads were all archived: only their raw pages stopped, and the run says so.
+    assert_cron_grade(full)
+    assert full.returncode == 1, full.stderr[-3000:]
+    assert archive_problems(db, server.base_url) == []
+    warnings = [line for line in loud(full) if "] WARNING: " in line
+                and "Disabled archiver.extensions.snapshot" not in line]
+    assert len(warnings) == 1 and "raw pages not kept from here on" in warnings[0], warnings
+    assert "No space left on device" in warnings[0]
+    assert "; raw pages not all kept: [Errno 28] No space left on device" in lines(full)[-1]
+    first = runs(db)[0]
+    assert first["status"] == "partial" and "No space left" in first["warc_error"]
+
+    assert_cron_grade(healed)
+    assert healed.returncode == 0, healed.stderr[-3000:]
+    assert runs(db)[-1]["warc_error"] is None
+    assert [f.name.split("-")[1] for f in healed_files] == ["run00001", "run00002"]
+    assert healed_scan.truncated_at is None and len(healed_scan.answers) == healed_answers
+    # The broken file still replays: what it kept is stored, the pages it lost are failures.
+    assert replayed.returncode == 1, replayed.stderr[-3000:]
+    assert "Traceback" not in replayed.stderr
+    with closing(connect(rebuilt)) as conn:
+        stored = {row[0] for row in conn.execute("SELECT article_id FROM articles")}
+    with closing(connect(db)) as conn:
+        kept = {row[0] for row in conn.execute("SELECT DISTINCT article_id FROM captures "
+                                               "WHERE run_id = 1 AND article_id IS NOT NULL")}
+    assert kept <= stored < set(truth())
 
 
 # --- a dead site ---------------------------------------------------------------------------------

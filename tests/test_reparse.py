@@ -261,6 +261,28 @@ def test_reparse_reads_files_in_a_folder_whose_name_holds_a_comma(
     assert rows(db) == rows(aside)
 
 
+def test_reparse_brings_an_archive_up_to_date_and_skips_the_runs_it_holds(
+        crawled: tuple[Path, Path], tmp_path: Path) -> None:
+    aside, warc = crawled
+    db = tmp_path / "behind.db"
+    first_two = sorted(warc.glob("archive-run0000[12]-*.warc.gz"))
+    assert len(first_two) == 2
+    assert reparse(*map(str, first_two), "--db", str(db)).returncode == 0
+    done = reparse(str(warc), "--db", str(db))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"skipped captured runs 1, 2: {db} already holds pages up to " in done.stderr
+    begun = [line.split()[3] for line in done.stderr.splitlines()
+             if line.startswith("re-parsing captured run")]
+    assert begun == ["3", "4"]
+    assert rows(db) == rows(aside)
+    # Up to date: the same files again change nothing, and say so.
+    again = reparse(str(warc), "--db", str(db))
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "skipped captured runs 1, 2, 3, 4: " in again.stderr
+    assert f"nothing to re-parse: {db} is up to date with these files" in again.stderr
+    assert rows(db) == rows(aside)
+
+
 def test_a_bad_setting_stops_the_reparse_before_any_run(
         crawled: tuple[Path, Path], tmp_path: Path) -> None:
     _, warc = crawled

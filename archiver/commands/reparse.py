@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from scrapy import Spider
@@ -62,6 +63,7 @@ class CapturedRun:
     spider: str
     arguments: dict[str, str]
     settings: dict[str, str]
+    began: datetime | None
     files: list[Path] = field(default_factory=list)
 
 
@@ -76,9 +78,42 @@ def captured_runs(inputs: Sequence[str]) -> list[CapturedRun]:
                              "archiver wrote)")
         key = path.name.rsplit("-", 1)[0]
         if key not in runs:
-            runs[key] = CapturedRun(info.run, info.spider, info.arguments, info.settings)
+            began = datetime.fromisoformat(info.began) if info.began else None
+            runs[key] = CapturedRun(info.run, info.spider, info.arguments, info.settings, began)
         runs[key].files.append(path)
     return sorted(runs.values(), key=lambda r: (r.files[0].name, r.run))
+
+
+def newest_moment(db: Path) -> datetime | None:
+    """The latest moment the archive has a page from (a capture, a thread seen), or None
+    for a new archive or a file that is not one (the preflight then says what is wrong)."""
+    if not db.is_file():
+        return None
+    # Read-only by URI: this look must not create, migrate or checkpoint anything.
+    with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+        try:
+            found = [conn.execute(query).fetchone()[0] for query in (
+                "SELECT max(captured_at) FROM captures",
+                "SELECT max(last_seen_at) FROM articles")]
+        except sqlite3.Error:
+            return None
+    return max((datetime.fromisoformat(value) for value in found if value), default=None)
+
+
+def newer_runs(runs: list[CapturedRun], db: Path) -> list[CapturedRun]:
+    """The captured runs begun after everything `db` already holds, with one line for the
+    rest: replayed over a newer state, an older capture would look like edits and removals,
+    and move `last_seen_at` back."""
+    newest = newest_moment(db)
+    if newest is None:
+        return runs
+    newer = [run for run in runs if run.began is not None and run.began > newest]
+    older = [run for run in runs if run not in newer]
+    if older:
+        print(f"skipped captured runs {', '.join(str(run.run) for run in older)}: {db} already "
+              f"holds pages up to {newest.isoformat()} (re-parse them into a new --db, or use "
+              "--dry-run to see what a parser change alters)", file=sys.stderr)
+    return newer
 
 
 def run_settings(run: CapturedRun, db: Path, base: Settings,
@@ -258,5 +293,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return dry_run(runs, db, overrides)
     if db.exists() and not db.is_file():
         parser.error(f"--db {db} is not a file")
+    runs = newer_runs(runs, db)
+    if not runs:
+        print(f"nothing to re-parse: {db} is up to date with these files", file=sys.stderr)
+        return 0
     db.parent.mkdir(parents=True, exist_ok=True)
     return replay(runs, db, overrides)

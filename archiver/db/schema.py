@@ -372,6 +372,12 @@ def m010_captures_by_url(db: Database) -> None:
     db.table("captures").create_index(["url", "captured_at"])
 
 
+@migrations()
+def m011_runs_warc_error(db: Database) -> None:
+    # A run whose WARC files could not be written (a full disk) says so in the ledger.
+    db.table("crawl_runs").add_column("warc_error", str)
+
+
 @cache
 def declared_columns(table: str) -> tuple[str, ...]:
     """The columns the migrations give `table`, in order: an analyst's own never count."""

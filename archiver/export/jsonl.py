@@ -52,15 +52,17 @@ class ExportTable:
 
 
 # The archive's content and its history: the run ledger (which first_run_id and last_run_id
-# point into) and the comment events. Migrations, FTS shadow tables, rows derived by
-# triggers (article_categories, article_tags) and crawler bookkeeping stay behind. The
-# ledger comes first, so a database loaded in this order never points at a missing run.
+# point into), the comment events and the inferred reply edges. Migrations, FTS shadow
+# tables, rows derived by triggers (article_categories, article_tags) and crawler
+# bookkeeping stay behind. The ledger comes first, so a database loaded in this order never
+# points at a missing run.
 TABLES = (
     ExportTable("crawl_runs", "run_id", in_every_snapshot=False),
     ExportTable("articles", "article_id", ("categories", "tags")),
     ExportTable("comments", "comment_id"),
     ExportTable("comment_versions", "version_id"),
     ExportTable("comment_events", "event_id", in_every_snapshot=False),
+    ExportTable("reply_edges", "edge_id", ("candidates",), in_every_snapshot=False),
 )
 
 

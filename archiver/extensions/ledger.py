@@ -62,14 +62,16 @@ LEDGER_TEXT_STATS = {
     "source": "archiver/source",
     "site_timezone": "archiver/site_timezone",
     "rest_root": "archiver/rest_root",
+    "warc_error": "archiver/warc_failed",
 }
 
 
-def run_status(reason: str, errors: int) -> str:
-    """ok, partial (finished, some pages failed), failed (the site or the archive could not be
-    used at all) or aborted (stopped early: a signal, a CLOSESPIDER_* limit)."""
+def run_status(reason: str, errors: int, raw_pages_lost: bool = False) -> str:
+    """ok, partial (finished, some pages failed or not all of their raw pages kept), failed
+    (the site or the archive could not be used at all) or aborted (stopped early: a signal,
+    a CLOSESPIDER_* limit)."""
     if reason == "finished":
-        return "partial" if errors else "ok"
+        return "partial" if errors or raw_pages_lost else "ok"
     return "failed" if reason.startswith(_FAILED_REASONS) else "aborted"
 
 
@@ -235,7 +237,7 @@ class RunLedger:
                                   for column, stat in LEDGER_STATS.items()}
         counts.update({column: stats.get_value(stat)
                        for column, stat in LEDGER_TEXT_STATS.items()})
-        status = run_status(reason, counts["errors"])
+        status = run_status(reason, counts["errors"], counts["warc_error"] is not None)
         now = utc_now()
         try:
             self.store.finish_run(self.run_id, status, reason, now, counts)
@@ -249,6 +251,8 @@ class RunLedger:
             counts["articles_new"], counts["articles_updated"], counts["comments_new"],
             counts["comments_edited"], counts["comments_removed"], counts["comments_restored"],
             counts["count_mismatches"], counts["date_warnings"], counts["errors"])
+        if counts["warc_error"] is not None:
+            summary += f"; raw pages not all kept: {counts['warc_error']}"
         self.outcome = Outcome(status, EXIT_CODES[status], summary)
         stats.set_value("archiver/exit_code", self.outcome.exit_code)
         self.crawler.signals.send_catch_log(archiver_signals.run_finished, run_id=self.run_id,

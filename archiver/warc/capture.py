@@ -155,12 +155,27 @@ class CaptureMiddleware:
         self.pointers.commit()
 
     def give_up(self, exc: OSError) -> None:
-        """The WARC files cannot be written (a full disk): one line, and no capture for the
-        rest of the run; the pointers already committed name whole records."""
+        """The WARC files cannot be written (a full disk): one line, no capture for the rest
+        of the run, and the run is partial (RunLedger). The batch's pointers are kept if the
+        records they name reach the disk: those were whole before the write that failed."""
+        first = self.broken is None
         self.broken = str(exc)
-        logger.warning("raw pages not kept from here on: %s", exc)
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("archiver/warc_failed", str(exc))
+        if not first:
+            return
+        kept = ""
+        if self.pointers.rows and self.files is not None:
+            try:
+                self.files.sync()
+            except OSError:
+                kept = f"; the last {len(self.pointers.rows)} answers' pointers dropped"
+                self.pointers.rows.clear()
+            else:
+                self.pointers.commit()
+        if self.files is not None:
+            self.files.abandon()
+        logger.warning("raw pages not kept from here on: %s%s", exc, kept)
 
     def run_closing(self, reason: str) -> None:
         if self.broken is None:

@@ -47,6 +47,8 @@ class WarcScan:
     spider: str = ""
     arguments: dict[str, str] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
+    # When the run began writing the file (its warcinfo's WARC-Date).
+    began: str = ""
     answers: list[Answer] = field(default_factory=list)
     # The offset of a record cut short at the file's end (its writer was killed), if any.
     truncated_at: int | None = None
@@ -116,6 +118,7 @@ def scan(path: Path) -> WarcScan:
 
 
 def read_info(result: WarcScan, record: ArcWarcRecord) -> None:
+    result.began = record.rec_headers.get_header("WARC-Date") or ""
     fields = info_fields(record)
     if INFO_RUN in fields:
         result.run = int(fields[INFO_RUN])

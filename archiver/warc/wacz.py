@@ -12,13 +12,15 @@ import sqlite3
 import sys
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from wacz.main import main as wacz_main
+from wacz import main as py_wacz
+from wacz.waczindexer import WACZIndexer
 from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
 
 from archiver.db.connection import FileKind, NotAnArchive, check_connection
 from archiver.warc.reading import first_info, scan, warc_files
@@ -112,6 +114,33 @@ def article_pages(warcs: Sequence[Path], titles: dict[str, str]) -> list[Page]:
     return pages
 
 
+class ReplayIndexer(WACZIndexer):  # type: ignore[misc]  # py-wacz ships no type hints
+    """py-wacz's indexer, leaving `304 Not Modified` revisits out of the WACZ's index.
+
+    pywb 2.10 replays a 3xx revisit as itself, an empty 304, before it looks for the page it
+    refers to, so a thread whose latest capture is a 304 would show blank. Without those
+    lines a replay at the revisit's moment shows the nearest capture of the URL, the page the
+    304 confirmed. The revisits stay in the WARC files and their own CDXJ.
+    """
+
+    def filter_record(self, record: ArcWarcRecord) -> bool:
+        http = record.http_headers
+        if record.rec_type == "revisit" and http is not None and http.get_statuscode() == "304":
+            return False
+        return bool(super().filter_record(record))
+
+
+@contextlib.contextmanager
+def replay_indexer() -> Iterator[None]:
+    """py-wacz's `create` builds its indexer by name; it takes ReplayIndexer meanwhile."""
+    original = py_wacz.WACZIndexer
+    py_wacz.WACZIndexer = ReplayIndexer
+    try:
+        yield
+    finally:
+        py_wacz.WACZIndexer = original
+
+
 def write_wacz(warcs: Sequence[Path], pages: Sequence[Page], output: Path, title: str) -> None:
     """py-wacz packs the WARCs with their CDXJ index, `pages` as pages.jsonl, and the
     datapackage with every file's hash; written to a temporary name and renamed."""
@@ -129,8 +158,8 @@ def write_wacz(warcs: Sequence[Path], pages: Sequence[Page], output: Path, title
         temp = Path(scratch) / output.name
         # py-wacz reports by print(); kept for the debug log, not the operator's terminal.
         said = io.StringIO()
-        with contextlib.redirect_stdout(said):
-            code = wacz_main(["create", "-o", str(temp), "-p", str(listed), "--title", title,
+        with contextlib.redirect_stdout(said), replay_indexer():
+            code = py_wacz.main(["create", "-o", str(temp), "-p", str(listed), "--title", title,
                               *map(str, warcs)])
         logger.debug("py-wacz: %s", said.getvalue())
         if code != 0:

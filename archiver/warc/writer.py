@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -112,6 +113,16 @@ class WarcFiles:
 
     def close(self) -> None:
         self.close_file()
+
+    def abandon(self) -> None:
+        """Let go of a file the disk refused, without its index. Closed now, so the failed
+        write's bytes still in its buffer are not flushed at exit, nor reported on stderr;
+        its last member may be partial, which readers skip (reading.scan)."""
+        if self.file is None:
+            return
+        with contextlib.suppress(OSError):
+            self.file.close()
+        self.file = self.writer = None
 
 
 def index(warc: Path) -> Path:
