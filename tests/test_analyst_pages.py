@@ -331,6 +331,7 @@ def test_snapshot_restores_the_ledger_events_and_reading_tables(archive: Path,
     db = build_database(snapshot, tmp_path / "site" / "archive.db")
     with closing(sqlite3.connect(archive)) as before, closing(sqlite3.connect(db)) as after:
         for table, pk in (("crawl_runs", "run_id"), ("comment_events", "event_id"),
+                          ("reply_edges", "edge_id"),
                           ("article_categories", "article_id, category"),
                           ("article_tags", "article_id, tag")):
             rows = after.execute(f"SELECT * FROM {table} ORDER BY {pk}").fetchall()

@@ -352,7 +352,7 @@ def test_an_analysts_column_and_view_stay_out_of_the_snapshot_and_the_restore_wo
     assert lines and all(list(line) == list(declared_columns("comments")) for line in lines)
     assert {p.name for p in snapshot.iterdir()} == {
         "crawl_runs.jsonl", "articles.jsonl", "comments.jsonl", "comment_versions.jsonl",
-        "comment_events.jsonl", MANIFEST}
+        "comment_events.jsonl", "reply_edges.jsonl", MANIFEST}
     # The analyst's work is still in the archive.
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("SELECT count(*) FROM analyst_flagged").fetchone()[0] == 1

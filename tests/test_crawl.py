@@ -171,4 +171,5 @@ def test_finished_crawl_leaves_a_snapshot_matching_the_archive(
     assert manifest["run_id"] == 1
     rows = {entry["table"]: entry["rows"] for entry in manifest["files"].values()}
     assert rows == {"crawl_runs": 1, "articles": 12, "comments": db["comments"].count,
-                    "comment_versions": 0, "comment_events": 0}
+                    "comment_versions": 0, "comment_events": 0,
+                    "reply_edges": db["reply_edges"].count}

@@ -236,8 +236,6 @@ def test_chromium_shows_the_seed_thread_from_pywb_replay(
                           seed, expected)
 
 
-
-
 @pytest.mark.browser
 def test_chromium_shows_the_page_a_304_revisit_refers_to(
         revisited: Captured, tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ from archiver.extensions.ledger import logger as ledger_logger
 from archiver.extensions.run_lock import ArchiveBusy, RunLock
 from archiver.preflight import ConfigError, check_settings
 from archiver.warc.diff import thread_changes
-from archiver.warc.reading import first_info, warc_files
+from archiver.warc.reading import first_info, scan, warc_files
 
 logger = logging.getLogger(__name__)
 
@@ -68,19 +68,28 @@ class CapturedRun:
 
 
 def captured_runs(inputs: Sequence[str]) -> list[CapturedRun]:
-    """The runs the files hold, each with its files; a run's files share a name but for their
-    sequence number (archiver.warc.writer.file_name), so runs keep the order they ran in."""
+    """The runs the files hold, each with its files in order; a run's files share a name but
+    for their sequence number (archiver.warc.writer.file_name), so runs keep the order they
+    ran in. An empty file (a run stopped the moment it made it) holds nothing: skipped."""
     runs: dict[str, CapturedRun] = {}
     for path in warc_files(inputs):
+        if path.stat().st_size == 0:
+            print(f"skipped {path}: empty (its run stopped before writing it)", file=sys.stderr)
+            continue
         info = first_info(path)
         if info.run is None:
             raise ValueError(f"{path}: no archiver warcinfo record (not a WARC file this "
                              "archiver wrote)")
         key = path.name.rsplit("-", 1)[0]
         if key not in runs:
-            began = datetime.fromisoformat(info.began) if info.began else None
-            runs[key] = CapturedRun(info.run, info.spider, info.arguments, info.settings, began)
-        runs[key].files.append(path)
+            runs[key] = CapturedRun(info.run, info.spider, info.arguments, info.settings, None)
+        run = runs[key]
+        run.files.append(path)
+        began = datetime.fromisoformat(info.began) if info.began else None
+        if began is not None and (run.began is None or began < run.began):
+            run.began = began
+    for run in runs.values():
+        run.files.sort(key=lambda path: path.name)
     return sorted(runs.values(), key=lambda r: (r.files[0].name, r.run))
 
 
@@ -89,25 +98,39 @@ def newest_moment(db: Path) -> datetime | None:
     for a new archive or a file that is not one (the preflight then says what is wrong)."""
     if not db.is_file():
         return None
+    found = []
     # Read-only by URI: this look must not create, migrate or checkpoint anything.
     with closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as conn:
-        try:
-            found = [conn.execute(query).fetchone()[0] for query in (
-                "SELECT max(captured_at) FROM captures",
-                "SELECT max(last_seen_at) FROM articles")]
-        except sqlite3.Error:
-            return None
+        for query in ("SELECT max(captured_at) FROM captures",
+                      "SELECT max(last_seen_at) FROM articles"):
+            with contextlib.suppress(sqlite3.Error):  # an archive from before that table
+                found.append(conn.execute(query).fetchone()[0])
     return max((datetime.fromisoformat(value) for value in found if value), default=None)
 
 
+def ended(run: CapturedRun) -> datetime | None:
+    """When the run's last captured answer was fetched (its last file read through)."""
+    answers = scan(run.files[-1]).answers
+    return datetime.fromisoformat(answers[-1].date) if answers else run.began
+
+
+def ends_after(run: CapturedRun, moment: datetime) -> bool:
+    if run.began is not None and run.began > moment:
+        return True  # most runs: no need to read their files through
+    end = ended(run)
+    return end is not None and end > moment
+
+
 def newer_runs(runs: list[CapturedRun], db: Path) -> list[CapturedRun]:
-    """The captured runs begun after everything `db` already holds, with one line for the
-    rest: replayed over a newer state, an older capture would look like edits and removals,
-    and move `last_seen_at` back."""
+    """The captured runs that end after everything `db` already holds, with one line for
+    the rest: replayed over a newer state, an older capture would look like edits and
+    removals, and move `last_seen_at` back. A run the archive holds only part of (its
+    writes failed, or it was restored from a copy made mid-run) is replayed whole: its
+    answers the archive holds find their threads as they are."""
     newest = newest_moment(db)
     if newest is None:
         return runs
-    newer = [run for run in runs if run.began is not None and run.began > newest]
+    newer = [run for run in runs if ends_after(run, newest)]
     older = [run for run in runs if run not in newer]
     if older:
         print(f"skipped captured runs {', '.join(str(run.run) for run in older)}: {db} already "

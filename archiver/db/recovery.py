@@ -9,12 +9,12 @@ from sqlite_utils import Database
 
 from archiver.db.queries import one_row
 from archiver.db.rows import update_sql
+from archiver.db.schema import declared_columns
 from archiver.db.transaction import immediate
 
-_FINISH_COLUMNS = ("finished_at", "status", "finish_reason", "requests", "pages_parsed",
-                   "articles_new", "articles_updated", "comments_new", "comments_edited",
-                   "comments_removed", "comments_restored", "count_mismatches",
-                   "date_warnings", "errors")
+# A finish entry holds the run's closing row as the ledger would have written it: every
+# ledger column it names is folded, so a column the ledger gains is never dropped here.
+_NOT_FOLDED = ("run_id", "started_at", "mode", "base_url")
 
 
 def recover(db: Database, entries: Sequence[dict[str, Any]]) -> int:
@@ -52,7 +52,8 @@ def _fold_run(db: Database, entry: dict[str, Any]) -> int:
 
 
 def _fold_finish(db: Database, entry: dict[str, Any]) -> int:
-    values = {key: entry[key] for key in _FINISH_COLUMNS if key in entry}
+    values = {key: entry[key] for key in declared_columns("crawl_runs")
+              if key in entry and key not in _NOT_FOLDED}
     run = one_row(db, "SELECT status FROM crawl_runs WHERE run_id = ?",
                   entry.get("run_id"))
     if not values or run is None or run["status"] != "running":

@@ -105,8 +105,8 @@ def _resolve(said: Said, position: int, clues: list[Clue], roster: Roster,
         if found.keys() & set(candidates) or candidates in seen:
             continue
         seen.add(candidates)
-        edges.append(Edge(said.comment_id, None, clue.kind, clue.confidence, clue.evidence,
-                          candidates))
+        edges.append(Edge(said.comment_id, None, clue.kind, round(clue.confidence, 3),
+                          clue.evidence, candidates))
     return edges
 
 

@@ -95,9 +95,13 @@ class CaptureMiddleware:
                          info_fields(run_id, spider.name, arguments, settings))
 
     def process_response(self, request: Request, response: Response) -> Response:
+        now = datetime.now(UTC)
+        # The thread these bytes make is dated by them, in this run and in a re-parse alike
+        # (and by the answer's arrival once the disk refuses the files).
+        assert self.crawler.stats is not None
+        stamp(request.meta, now, self.crawler.stats)
         if self.broken is not None:
             return response
-        now = datetime.now(UTC)
         date = warc_date(now)
         revisits = self.revisited(response.url) if response.status == 304 else None
         answer = response_record(self.builder, response, date, revisits)
@@ -110,13 +114,13 @@ class CaptureMiddleware:
         except OSError as exc:
             self.give_up(exc)
             return response
-        # The thread these bytes make is dated by them, in this run and in a re-parse alike.
-        assert self.crawler.stats is not None
-        stamp(request.meta, now, self.crawler.stats)
         self.pointers.add(request, response, answer.rec_type, written, date)
         self.crawler.stats.inc_value("archiver/warc_records", 2)
         if len(self.pointers.rows) >= POINTER_BATCH:
-            self.commit()
+            try:
+                self.commit()
+            except OSError as exc:
+                self.give_up(exc, synced=False)
         return response
 
     def revisited(self, url: str) -> tuple[str, str | None] | None:
@@ -154,25 +158,24 @@ class CaptureMiddleware:
         self.files.sync()
         self.pointers.commit()
 
-    def give_up(self, exc: OSError) -> None:
+    def give_up(self, exc: OSError, *, synced: bool | None = None) -> None:
         """The WARC files cannot be written (a full disk): one line, no capture for the rest
         of the run, and the run is partial (RunLedger). The batch's pointers are kept if the
-        records they name reach the disk: those were whole before the write that failed."""
-        first = self.broken is None
+        records they name reach the disk (they were whole before the write that failed);
+        not when an fsync has failed already (`synced=False`): a second one may pass with
+        the bytes lost."""
+        if self.broken is not None:
+            return
         self.broken = str(exc)
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("archiver/warc_failed", str(exc))
-        if not first:
-            return
         kept = ""
         if self.pointers.rows and self.files is not None:
-            try:
-                self.files.sync()
-            except OSError:
+            if synced is not False and self.files.synced():
+                self.pointers.commit()
+            else:
                 kept = f"; the last {len(self.pointers.rows)} answers' pointers dropped"
                 self.pointers.rows.clear()
-            else:
-                self.pointers.commit()
         if self.files is not None:
             self.files.abandon()
         logger.warning("raw pages not kept from here on: %s%s", exc, kept)
@@ -182,12 +185,12 @@ class CaptureMiddleware:
             try:
                 self.commit()
             except OSError as exc:
-                self.give_up(exc)
+                self.give_up(exc, synced=False)
         if self.broken is None and self.files is not None and self.files.file is not None:
             try:
                 self.files.close()
             except OSError as exc:
-                self.give_up(exc)
+                self.give_up(exc, synced=False)
                 return
             logger.info("raw pages kept in %s: %s", self.folder,
                         ", ".join(self.files.closed_files))

@@ -132,7 +132,8 @@ class ReplayIndexer(WACZIndexer):  # type: ignore[misc]  # py-wacz ships no type
 
 @contextlib.contextmanager
 def replay_indexer() -> Iterator[None]:
-    """py-wacz's `create` builds its indexer by name; it takes ReplayIndexer meanwhile."""
+    """py-wacz's `create` builds its indexer from its module's name for it, with no option
+    or argument to pass another (py-wacz 0.6); the name means ReplayIndexer meanwhile."""
     original = py_wacz.WACZIndexer
     py_wacz.WACZIndexer = ReplayIndexer
     try:

@@ -67,6 +67,8 @@ class WarcFiles:
         self.file: IO[bytes] | None = None
         self.writer: WARCWriter | None = None
         self.name = ""
+        # Whether the open file's warcinfo record reached the operating system.
+        self.info_written = False
         self.closed_files: list[str] = []
 
     def open_next(self) -> None:
@@ -74,6 +76,7 @@ class WarcFiles:
         self.seq += 1
         self.name = file_name(self.prefix, self.run_id, self.started, self.seq)
         self.file = open(self.folder / self.name, "xb")  # noqa: SIM115 - held across calls
+        self.info_written = False
         self.writer = WARCWriter(self.file, gzip=True, warc_version="1.1")
         info = self.writer.create_warcinfo_record(self.name, {
             "software": "ldv-archiver (warcio)", "format": "WARC File Format 1.1",
@@ -81,6 +84,7 @@ class WarcFiles:
                           "warc-format/warc-1.1/", **self.info})
         self.writer.write_record(info)
         self.file.flush()
+        self.info_written = True
 
     def write(self, records: list[ArcWarcRecord]) -> list[Written]:
         """Write records together in one file (a response and its request); where each went."""
@@ -101,6 +105,14 @@ class WarcFiles:
         if self.file is not None:
             os.fsync(self.file.fileno())
 
+    def synced(self) -> bool:
+        """Whether what was written reached the disk (False when the fsync fails)."""
+        try:
+            self.sync()
+        except OSError:
+            return False
+        return True
+
     def close_file(self) -> None:
         if self.file is None:
             return
@@ -115,13 +127,17 @@ class WarcFiles:
         self.close_file()
 
     def abandon(self) -> None:
-        """Let go of a file the disk refused, without its index. Closed now, so the failed
-        write's bytes still in its buffer are not flushed at exit, nor reported on stderr;
-        its last member may be partial, which readers skip (reading.scan)."""
+        """Let go of a file the disk refused, without its index. Closed now (its one last
+        flush may fail, silently), so nothing is flushed or reported at exit; its last member
+        may be partial, which readers skip (reading.scan). A file the warcinfo record never
+        reached holds no answer, and no reader could tell its run: it is removed."""
         if self.file is None:
             return
         with contextlib.suppress(OSError):
             self.file.close()
+        if not self.info_written:
+            with contextlib.suppress(OSError):
+                (self.folder / self.name).unlink()
         self.file = self.writer = None
 
 
