@@ -283,6 +283,21 @@ def test_reparse_brings_an_archive_up_to_date_and_skips_the_runs_it_holds(
     assert rows(db) == rows(aside)
 
 
+def test_an_empty_warc_file_is_skipped_with_one_line(
+        crawled: tuple[Path, Path], tmp_path: Path) -> None:
+    aside, warc = crawled
+    folder = tmp_path / "raw"
+    shutil.copytree(warc, folder)
+    # A run killed the moment it created its file leaves it empty.
+    empty = folder / "archive-run00005-20990101T000000Z-001.warc.gz"
+    empty.touch()
+    db = tmp_path / "again.db"
+    done = reparse(str(folder), "--db", str(db))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"skipped {empty}: empty (its run stopped before writing it)" in done.stderr
+    assert rows(db) == rows(aside)
+
+
 def test_a_bad_setting_stops_the_reparse_before_any_run(
         crawled: tuple[Path, Path], tmp_path: Path) -> None:
     _, warc = crawled

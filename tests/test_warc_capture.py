@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import subprocess
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlite_utils
+from scrapy.http import Request, Response
+from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
+from archiver.dates import to_utc_iso
+from archiver.middlewares.fetch_time import FETCHED_AT, LAST_FETCHED_AT
+from archiver.warc.capture import CaptureMiddleware
 from archiver.warc.reading import read_at, whole_member
 from archiver.warc.records import NOT_MODIFIED_PROFILE
 from testing.mirror import MirrorServer, serve
@@ -275,3 +282,23 @@ def test_a_warc_dir_that_is_a_file_is_refused(tmp_path: Path, mirror: MirrorServ
     assert result.stderr.strip() == (f"error: ARCHIVER_WARC_DIR="
                                      f"'{tmp_path / 'archive.db.warc'}' is a file, not a folder")
     assert mirror.requests == []
+
+
+def test_answers_after_the_disk_refused_the_files_are_dated_by_their_arrival(
+        tmp_path: Path) -> None:
+    crawler = get_crawler(settings_dict={"ARCHIVER_DB": str(tmp_path / "archive.db")})
+    assert crawler.stats is not None
+    capture = CaptureMiddleware(crawler, tmp_path / "warc", 1 << 20)
+    full = OSError(errno.ENOSPC, "No space left on device")
+    capture.give_up(full)
+    capture.give_up(OSError(errno.EIO, "Input/output error"))  # its first cause is kept
+    assert crawler.stats.get_value("archiver/warc_failed") == str(full)
+    before = to_utc_iso(datetime.now(UTC))
+    request = Request("http://127.0.0.1:9/a-post-1.html")
+    response = Response(request.url, request=request)
+    assert capture.process_response(request, response) is response
+    # Not the last captured answer's moment: the thread this answer makes is dated by it.
+    assert request.meta[FETCHED_AT] >= before
+    assert crawler.stats.get_value(LAST_FETCHED_AT) == request.meta[FETCHED_AT]
+    assert not (tmp_path / "warc").exists()
+    capture.spider_closed(None)  # type: ignore[arg-type]
