@@ -145,6 +145,15 @@ def utc_now() -> str:
     return to_utc_iso(datetime.now(UTC))
 
 
+def run_clock(replayed_start: str | None) -> datetime:
+    """The moment a run plans by (its active window, when to look for an API again): now,
+    or in a re-parse the live run's start (ARCHIVER_REPLAY_STARTED_AT), so the re-parsed
+    run asks for the pages the live one asked for, months later."""
+    if replayed_start:
+        return datetime.fromisoformat(replayed_start).astimezone(UTC)
+    return datetime.now(UTC)
+
+
 def to_utc_iso(dt: datetime) -> str:
     """Format an aware datetime as UTC, e.g. ``2015-09-04T08:45:00Z`` (no microseconds)."""
     _require_aware(dt, "dt")

@@ -45,6 +45,8 @@ ARCHIVER_WARC_MAX_BYTES = 100 * 1024 * 1024
 # WARC files a run answers every request from instead of the network; `ldv-archiver
 # reparse` sets it (and turns capture off), an operator never needs to.
 ARCHIVER_WARC_REPLAY: list[str] = []
+# With it, the live run's start (its warcinfo's): the re-parsed run is dated as it was.
+ARCHIVER_REPLAY_STARTED_AT = ""
 # Longest pause between requests that a 429/5xx answer (or its Retry-After) can impose.
 ARCHIVER_MAX_BACKOFF = 300.0
 # Seconds a writer waits for a reader's lock before failing.

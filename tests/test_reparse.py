@@ -24,6 +24,7 @@ from warcio.warcwriter import WARCWriter
 
 from archiver.warc.reading import info_fields, read_at, scan, whole_member
 from archiver.warc.writer import INFO_SETTINGS, WarcFiles, Written
+from testing.faults import FaultPlan
 from testing.mirror import MirrorServer, serve
 from tests.conftest import DAY1, DAY2, run_crawl, truth
 from tests.test_crawl import assert_threads_match_truth
@@ -148,6 +149,8 @@ DATED = {
     "comment_versions": "comment_id, replaced_at",
     "comment_events": "comment_id, event, at",
     "captures": "warc_file, \"offset\", captured_at",
+    # The ledger's start is the live run's (its warcinfo), as what is planned from it.
+    "crawl_runs": "run_id, mode, started_at",
 }
 
 
@@ -296,6 +299,27 @@ def test_an_empty_warc_file_is_skipped_with_one_line(
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"skipped {empty}: empty (its run stopped before writing it)" in done.stderr
     assert rows(db) == rows(aside)
+
+
+def test_a_captured_429_is_replayed_without_waiting_out_its_retry_after(
+        tmp_path: Path) -> None:
+    path = "/watch-the-partys-new-video-54150.html"
+    faults = FaultPlan.from_config({path: {"kind": "rate_limit", "retry_after": 5, "times": 1}})
+    db = tmp_path / "archive.db"
+    with serve(DAY1, faults=faults) as server:
+        live = run_crawl(server.base_url, db, f"urls={server.base_url}{path}",
+                         settings={"RETRY_TIMES": "2"})
+        answered = len(server.requests)
+    assert live.returncode == 0, live.stderr[-2000:]
+    assert "HTTP 429 from" in live.stderr and "waiting 5.0 s" in live.stderr
+    rebuilt = tmp_path / "rebuilt.db"
+    done = reparse(str(db.with_name("archive.db.warc")), "--db", str(rebuilt),
+                   "-s", "LOG_LEVEL=INFO")
+    assert done.returncode == 0, done.stderr[-3000:]
+    # The 429 and the retry's 200 were both replayed, in order, with no wait between them.
+    assert f"'archiver/replay_answers': {answered}," in done.stderr
+    assert "HTTP 429 from" not in done.stderr and "archiver/backoffs" not in done.stderr
+    assert rows(rebuilt)["comments"] == rows(db)["comments"]
 
 
 def test_a_bad_setting_stops_the_reparse_before_any_run(

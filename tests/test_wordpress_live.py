@@ -19,6 +19,7 @@ import sqlite_utils
 
 from testing.wordpress_live import LiveWordPress, load_threads, wordpress_unavailable
 from tests.conftest import run_crawl
+from tests.test_reparse import dated, reparse, rows
 
 pytestmark = pytest.mark.slow
 
@@ -150,6 +151,15 @@ def test_rest_backfill_then_an_unchanged_run_then_the_changes(live_wp: LiveWordP
     assert versions == [plain(paragraphs(thread[0]["content"]))] or len(versions) == 1
     assert {new, reply, late} <= {row["comment_id"] for row in db["comments"].rows}
     assert db["comments"].get(reply)["parent_id"] == thread[2]["id"]
+
+    # The three runs' REST answers, captured, rebuild the same archive with no site: row
+    # for row, and its history at the same moments.
+    wp.stop()
+    rebuilt = tmp_path / "rebuilt.db"
+    done = reparse(str(db_path.with_name("archive.db.warc")), "--db", str(rebuilt))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert rows(rebuilt) == rows(db_path)
+    assert dated(rebuilt) == dated(db_path)
 
 
 @pytest.mark.parametrize(("theme", "paging"), [

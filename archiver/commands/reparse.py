@@ -64,6 +64,8 @@ class CapturedRun:
     arguments: dict[str, str]
     settings: dict[str, str]
     began: datetime | None
+    # The live run's crawl_runs.started_at (empty in files from before it was recorded).
+    started_at: str = ""
     files: list[Path] = field(default_factory=list)
 
 
@@ -82,7 +84,8 @@ def captured_runs(inputs: Sequence[str]) -> list[CapturedRun]:
                              "archiver wrote)")
         key = path.name.rsplit("-", 1)[0]
         if key not in runs:
-            runs[key] = CapturedRun(info.run, info.spider, info.arguments, info.settings, None)
+            runs[key] = CapturedRun(info.run, info.spider, info.arguments, info.settings, None,
+                                    info.started_at)
         run = runs[key]
         run.files.append(path)
         began = datetime.fromisoformat(info.began) if info.began else None
@@ -144,8 +147,8 @@ def run_settings(run: CapturedRun, db: Path, base: Settings,
     """The settings a captured run is replayed with: its own (warcinfo), the replay's, the
     operator's `-s`, at the command line's priority, as `scrapy crawl -s` would give them."""
     settings = base.copy()
-    settings.setdict({**run.settings, **REPLAY_SETTINGS, **overrides, "ARCHIVER_DB": str(db)},
-                     priority="cmdline")
+    settings.setdict({**run.settings, **REPLAY_SETTINGS, **overrides, "ARCHIVER_DB": str(db),
+                      "ARCHIVER_REPLAY_STARTED_AT": run.started_at}, priority="cmdline")
     # A list, not a comma-joined string: a file's path may itself hold a comma.
     settings.set("ARCHIVER_WARC_REPLAY", [str(p.resolve()) for p in run.files],
                  priority="cmdline")

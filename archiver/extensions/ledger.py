@@ -15,12 +15,13 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
 
 from archiver import signals as archiver_signals
-from archiver.dates import utc_now
+from archiver.dates import run_clock, to_utc_iso, utc_now
 from archiver.db.connection import open_database
 from archiver.db.journal import Journal
 from archiver.db.store import Store
 from archiver.db.transaction import is_busy, write_problem
 from archiver.extensions.run_lock import RunLock
+from archiver.middlewares.fetch_time import LAST_FETCHED_AT
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ _FAILED_REASONS = (SITE_UNREACHABLE, ARCHIVE_UNWRITABLE)
 EXIT_OK, EXIT_PARTIAL, EXIT_BAD_SETTING, EXIT_BUSY, EXIT_FAILED = 0, 1, 2, 3, 4
 EXIT_CODES = {"ok": EXIT_OK, "partial": EXIT_PARTIAL, "failed": EXIT_FAILED,
               "aborted": EXIT_FAILED}
+
+# The run's crawl_runs.started_at, for the warcinfo of its WARC files.
+RUN_STARTED_AT = "archiver/run_started_at"
 
 # crawl_runs column -> Scrapy stat that feeds it.
 LEDGER_STATS = {
@@ -176,7 +180,9 @@ class RunLedger:
         plan = getattr(spider, "plan", None)
         mode = plan.mode if plan is not None else "crawl"
         base_url = self.crawler.settings.get("ARCHIVER_BASE_URL")
-        now = utc_now()
+        # A re-parsed run is dated by its capture: its ledger row begins when the live run
+        # did, so what the spider derives from it (REST's modified_after) asks as it asked.
+        now = to_utc_iso(run_clock(self.crawler.settings.get("ARCHIVER_REPLAY_STARTED_AT")))
         if self.start_error is None:
             try:
                 self.run_id = self.store.begin_run(mode, base_url, now)
@@ -189,6 +195,7 @@ class RunLedger:
             raise CloseSpider(ARCHIVE_UNWRITABLE)
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("archiver/run_id", self.run_id)
+        self.crawler.stats.set_value(RUN_STARTED_AT, now)
 
     def not_started(self, error: sqlite3.Error, mode: str, now: str) -> str:
         """The archive took not even this run's row: one line, and the run kept in the
@@ -239,6 +246,9 @@ class RunLedger:
                        for column, stat in LEDGER_TEXT_STATS.items()})
         status = run_status(reason, counts["errors"], counts["warc_error"] is not None)
         now = utc_now()
+        if self.crawler.settings.get("ARCHIVER_REPLAY_STARTED_AT"):
+            # Dated by the capture too: it ended with its last answer.
+            now = stats.get_value(LAST_FETCHED_AT) or now
         try:
             self.store.finish_run(self.run_id, status, reason, now, counts)
         except sqlite3.Error as exc:

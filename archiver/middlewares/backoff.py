@@ -8,6 +8,7 @@ from email.utils import parsedate_to_datetime
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,10 @@ class BackoffMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackoffMiddleware:
+        if crawler.settings.getlist("ARCHIVER_WARC_REPLAY"):
+            # A re-parse answers from the files: a captured 429 asks nothing of the site now,
+            # and waiting out its Retry-After would only slow the re-parse.
+            raise NotConfigured
         return cls(crawler, crawler.settings.getfloat("ARCHIVER_MAX_BACKOFF"))
 
     def process_response(self, request: Request, response: Response) -> Response:

@@ -17,7 +17,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordbuilder import RecordBuilder
 
 from archiver import signals as archiver_signals
-from archiver.extensions.ledger import current_run_id
+from archiver.extensions.ledger import RUN_STARTED_AT, current_run_id
 from archiver.middlewares.fetch_time import stamp
 from archiver.warc.pointers import PointerBatch
 from archiver.warc.records import request_record, response_record
@@ -91,8 +91,10 @@ class CaptureMiddleware:
         settings = {name: setting_text(self.crawler.settings.get(name))
                     for name in REPLAYED_SETTINGS}
         started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        assert self.crawler.stats is not None
         return WarcFiles(self.folder, self.prefix, run_id, started, self.max_bytes,
-                         info_fields(run_id, spider.name, arguments, settings))
+                         info_fields(run_id, spider.name, arguments, settings,
+                                     self.crawler.stats.get_value(RUN_STARTED_AT)))
 
     def process_response(self, request: Request, response: Response) -> Response:
         now = datetime.now(UTC)

@@ -19,6 +19,7 @@ from archiver.warc.writer import (
     INFO_RUN,
     INFO_SETTINGS,
     INFO_SPIDER,
+    INFO_STARTED,
     WARC_EXT,
 )
 
@@ -49,6 +50,8 @@ class WarcScan:
     settings: dict[str, str] = field(default_factory=dict)
     # When the run began writing the file (its warcinfo's WARC-Date).
     began: str = ""
+    # When the live run began, as its ledger has it (empty in files from before it was kept).
+    started_at: str = ""
     answers: list[Answer] = field(default_factory=list)
     # The offset of a record cut short at the file's end (its writer was killed), if any.
     truncated_at: int | None = None
@@ -125,6 +128,7 @@ def read_info(result: WarcScan, record: ArcWarcRecord) -> None:
         result.spider = fields.get(INFO_SPIDER, "")
         result.arguments = json.loads(fields.get(INFO_ARGUMENTS, "{}"))
         result.settings = json.loads(fields.get(INFO_SETTINGS, "{}"))
+        result.started_at = fields.get(INFO_STARTED, "")
 
 
 def whole_member(stream: IO[bytes], offset: int, length: int) -> bool:

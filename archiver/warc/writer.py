@@ -20,9 +20,11 @@ logger = logging.getLogger(__name__)
 WARC_SUFFIX = ".warc"
 WARC_EXT = ".warc.gz"
 CDXJ_EXT = ".cdxj"
-# warcinfo fields the re-parse reads back: which run, spider, arguments and settings.
-INFO_RUN, INFO_SPIDER, INFO_ARGUMENTS, INFO_SETTINGS = (
-    "archiver-run", "archiver-spider", "archiver-arguments", "archiver-settings")
+# warcinfo fields the re-parse reads back: which run, spider, arguments and settings, and
+# when the run began (the ledger's started_at, from which a REST run asks what changed).
+INFO_RUN, INFO_SPIDER, INFO_ARGUMENTS, INFO_SETTINGS, INFO_STARTED = (
+    "archiver-run", "archiver-spider", "archiver-arguments", "archiver-settings",
+    "archiver-run-started-at")
 
 
 def warc_dir_for(db_path: str, setting: str | None) -> str:
@@ -153,7 +155,10 @@ def index(warc: Path) -> Path:
 
 
 def info_fields(run_id: int, spider: str, arguments: dict[str, str],
-                settings: dict[str, str]) -> dict[str, str]:
-    return {INFO_RUN: str(run_id), INFO_SPIDER: spider,
-            INFO_ARGUMENTS: json.dumps(arguments, sort_keys=True),
-            INFO_SETTINGS: json.dumps(settings, sort_keys=True)}
+                settings: dict[str, str], started_at: str | None = None) -> dict[str, str]:
+    fields = {INFO_RUN: str(run_id), INFO_SPIDER: spider,
+              INFO_ARGUMENTS: json.dumps(arguments, sort_keys=True),
+              INFO_SETTINGS: json.dumps(settings, sort_keys=True)}
+    if started_at:
+        fields[INFO_STARTED] = started_at
+    return fields

@@ -33,7 +33,7 @@ class RestBatch:
     comments_declared: int | None = None
     # Read pages waiting for an earlier one (page number -> its entries, or GAP, and the
     # total the site declared with it).
-    waiting: dict[int, tuple[list[dict[str, Any]] | None, int | None]] = field(
+    waiting: dict[int, tuple[list[dict[str, Any]] | None, int | None, str | None]] = field(
         default_factory=dict)
     # The total of the last page read: when the next one's differs, comments were added or
     # removed between the two answers, and the offsets shifted under the walk.
@@ -49,6 +49,9 @@ class RestBatch:
     orphans: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
     comments_read: int = 0
     failed: bool = False
+    # When the page being read (in page order) was fetched: a thread let go while reading it
+    # is dated by it, so the moment depends on the pages, not on the order they arrived in.
+    reading_at: str | None = None
 
     def add_posts(self, entries: list[dict[str, Any]]) -> None:
         for entry in entries:
@@ -56,14 +59,16 @@ class RestBatch:
                 self.posts[entry["id"]] = entry
 
     def add_comment_page(self, page: int, entries: list[dict[str, Any]] | None,
-                         total: int | None = None) -> Iterator[Thread]:
-        """A page of comments (None: it could not be read) and the X-WP-Total it came with;
-        yields the threads it completes."""
+                         total: int | None = None,
+                         fetched_at: str | None = None) -> Iterator[Thread]:
+        """A page of comments (None: it could not be read), the X-WP-Total it came with and
+        when it was fetched; yields the threads it completes."""
         if entries is None:
             self.failed = True
-        self.waiting[page] = (entries, total)
+        self.waiting[page] = (entries, total, fetched_at)
         while self.next_page in self.waiting:
-            entries, total = self.waiting.pop(self.next_page)
+            entries, total, fetched_at = self.waiting.pop(self.next_page)
+            self.reading_at = fetched_at or self.reading_at
             if total is not None and self.last_total is not None and total != self.last_total:
                 # A removal since the page before may have moved a comment across the boundary
                 # unseen: the threads on either side of it are not known whole.
@@ -111,8 +116,10 @@ class RestBatch:
         yield from self._release_current()
         yield from self._release_empty_before(None, incomplete=self.after_gap)
 
-    def thread(self, post_id: int, entries: list[dict[str, Any]], *, complete: bool) -> Thread:
-        """The post's thread: comments oldest first (by UTC time, then id)."""
+    def thread(self, post_id: int, entries: list[dict[str, Any]], *, complete: bool,
+               fetched_at: str | None = None) -> Thread:
+        """The post's thread: comments oldest first (by UTC time, then id), dated by the
+        comment page being read (or `fetched_at`, that of the answer that completes it)."""
         self.released.add(post_id)
         post = self.posts.pop(post_id)
         entries.sort(key=lambda e: (str(e.get("date_gmt") or ""), e["id"]))
@@ -124,4 +131,4 @@ class RestBatch:
         article = article_from_rest(post, len(comments) if complete else None)
         return Thread(article=article, comments=comments,
                       source_urls=(article.url,), complete=complete, source="rest",
-                      timezone=self.timezone)
+                      timezone=self.timezone, fetched_at=fetched_at or self.reading_at)

@@ -22,9 +22,10 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from archiver import signals
-from archiver.dates import to_utc_iso
+from archiver.dates import run_clock, to_utc_iso
 from archiver.failures import page_failure
 from archiver.items import Thread
+from archiver.middlewares.fetch_time import FETCHED_AT
 from archiver.signals import PageFailure
 from archiver.wordpress.rest import (
     COMMENT_FIELDS,
@@ -82,7 +83,9 @@ class RestWalk:
         known = self.archive.last_rest_root() if self.plan.incremental else None
         base = self.site_urls.base_url
         if (not known and self.source == "auto" and self.plan.incremental
-                and self.archive.rest_probed_since(to_utc_iso(datetime.now(UTC) - REPROBE_AFTER))):
+                and self.archive.rest_probed_since(to_utc_iso(
+                    run_clock(self.crawler.settings.get("ARCHIVER_REPLAY_STARTED_AT"))
+                    - REPROBE_AFTER))):
             # No API a few hours ago: an hourly run reads the HTML without asking again.
             self.use_source("html")
             yield scrapy.Request(f"{base}/", callback=self.parse_listing_page,
@@ -222,7 +225,8 @@ class RestWalk:
             for later in range(2, batch.comment_pages + 1):
                 yield self.comments_request(batch, later)
         total = total_items(response) if answer is not None else None
-        yield from self.release(batch, batch.add_comment_page(page, answer, total))
+        yield from self.release(batch, batch.add_comment_page(page, answer, total,
+                                                              response.meta.get(FETCHED_AT)))
 
     def release(self, batch: RestBatch, threads: Iterator[Thread]) -> Iterator[Any]:
         for thread in threads:
@@ -255,7 +259,8 @@ class RestWalk:
             post_id = entry.get("id") if isinstance(entry, dict) else None
             if post_id in batch.orphans and post_id not in batch.released:
                 thread = batch.thread(post_id, list(batch.orphans.pop(post_id).values()),
-                                      complete=not batch.failed)
+                                      complete=not batch.failed,
+                                      fetched_at=response.meta.get(FETCHED_AT))
                 yield thread
         if batch.orphans:
             self.logger.warning("%d comments on %d posts REST does not show were left out",
