@@ -151,7 +151,7 @@ def run_clock(replayed_start: str | None) -> datetime:
     run asks for the pages the live one asked for, months later."""
     if replayed_start:
         return datetime.fromisoformat(replayed_start).astimezone(UTC)
-    return datetime.now(UTC)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def to_utc_iso(dt: datetime) -> str:

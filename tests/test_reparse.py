@@ -12,16 +12,21 @@ import sqlite3
 import subprocess
 import sys
 from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 import sqlite_utils
 from scrapy.crawler import Crawler
+from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
 
+from archiver import settings as archiver_settings
+from archiver.db.connection import open_database
+from archiver.extensions.archive_state import ArchiveState
 from archiver.warc.reading import info_fields, read_at, scan, whole_member
 from archiver.warc.writer import INFO_SETTINGS, WarcFiles, Written
 from testing.faults import FaultPlan
@@ -172,6 +177,12 @@ def test_rebuilt_history_is_dated_by_the_capture_not_the_re_parse(
     # Four runs, several seconds apart: the moments are the runs' own, not one re-parse's.
     seen = {row[1] for row in live["comments"]} | {row[2] for row in live["comments"]}
     assert len(seen) >= 2 and all(when for when in seen)
+    # Each re-parsed run ends with its last answer: after its start, before the live end.
+    with closing(sqlite3.connect(db)) as rebuilt, closing(sqlite3.connect(aside)) as crawled:
+        ends = rebuilt.execute("SELECT started_at, finished_at FROM crawl_runs").fetchall()
+        live_ends = [row[0] for row in crawled.execute("SELECT finished_at FROM crawl_runs")]
+    assert all(start <= end <= live_end for (start, end), live_end in zip(
+        ends, live_ends, strict=True))
     [removed_at] = [row[3] for row in again["comments"] if row[0] == REMOVED]
     [event_at] = [row[2] for row in again["comment_events"]
                   if (row[0], row[1]) == (REMOVED, "removed")]
@@ -320,6 +331,23 @@ def test_a_captured_429_is_replayed_without_waiting_out_its_retry_after(
     assert f"'archiver/replay_answers': {answered}," in done.stderr
     assert "HTTP 429 from" not in done.stderr and "archiver/backoffs" not in done.stderr
     assert rows(rebuilt)["comments"] == rows(db)["comments"]
+
+
+def test_a_re_parse_plans_by_the_live_runs_clock_not_its_own(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    open_database(str(db)).close()
+    project = {name: getattr(archiver_settings, name) for name in dir(archiver_settings)
+               if name.startswith("ARCHIVER_")}
+    settings = {**project, "ARCHIVER_DB": str(db), "ARCHIVER_ACTIVE_DAYS": 14}
+    replayed = ArchiveState(get_crawler(settings_dict={
+        **settings, "ARCHIVER_REPLAY_STARTED_AT": "2025-01-05T10:15:00Z"}))
+    # The active window of the captured run, however much later it is re-parsed.
+    assert replayed.plan.window_start == "2024-12-22T10:15:00Z"
+    replayed.reader.db.close()
+    live = ArchiveState(get_crawler(settings_dict=settings))
+    live.reader.db.close()
+    window_start = datetime.fromisoformat(live.plan.window_start)
+    assert abs(window_start - (datetime.now(UTC) - timedelta(days=14))) < timedelta(minutes=1)
 
 
 def test_a_bad_setting_stops_the_reparse_before_any_run(

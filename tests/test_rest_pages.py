@@ -125,23 +125,26 @@ def test_threads_are_let_go_in_post_order_whatever_order_pages_arrive() -> None:
     assert [t.article.comment_count_declared for t in threads] == [2, 0, 2, 1]
 
 
-def test_a_thread_is_dated_by_the_page_that_completes_it_in_page_order() -> None:
+def test_a_thread_is_dated_by_the_pages_read_up_to_the_one_that_completes_it() -> None:
     """The same pages arriving in another order (live, or re-parsed from the capture) give
-    every thread the same moment: that of the page, in page order, that lets it go."""
-    moments = {1: "2021-02-01T10:00:01Z", 2: "2021-02-01T10:00:02Z",
-               3: "2021-02-01T10:00:03Z"}
+    every thread the same moment: the latest fetch among the pages read, in page order, up
+    to the one that lets it go (never before a page holding one of its comments)."""
     pages = {1: [entry(1, 1), entry(2, 1)], 2: [entry(3, 2), entry(4, 3)], 3: [entry(5, 3)]}
-    dated = []
-    for order in ((1, 2, 3), (3, 2, 1), (2, 3, 1)):
-        batch = RestBatch(None)
-        batch.add_posts([post(1), post(2), post(3), post(4)])
-        batch.comment_pages = 3
-        threads = [thread for page in order
-                   for thread in batch.add_comment_page(page, pages[page], None, moments[page])]
-        dated.append({t.article.article_id: t.fetched_at for t in threads})
-    # Post 1 ends when page 2 begins post 2; 2 when page 2 reaches post 3; 3 and 4 at the end.
-    assert dated[0] == {1: moments[2], 2: moments[2], 3: moments[3], 4: moments[3]}
-    assert dated[1] == dated[0] and dated[2] == dated[0]
+    for moments, expected in (
+            # Fetched in page order: post 1 ends on page 2, post 2 too, posts 3 and 4 at the end.
+            ({1: "10:00:01", 2: "10:00:02", 3: "10:00:03"},
+             {1: "10:00:02", 2: "10:00:02", 3: "10:00:03", 4: "10:00:03"}),
+            # Page 3 fetched before page 2: the threads read after page 2 keep its time.
+            ({1: "10:00:01", 2: "10:00:05", 3: "10:00:03"},
+             {1: "10:00:05", 2: "10:00:05", 3: "10:00:05", 4: "10:00:05"})):
+        for order in ((1, 2, 3), (3, 2, 1), (2, 3, 1)):
+            batch = RestBatch(None)
+            batch.add_posts([post(1), post(2), post(3), post(4)])
+            batch.comment_pages = 3
+            threads = [thread for page in order for thread in batch.add_comment_page(
+                page, pages[page], None, f"2021-02-01T{moments[page]}Z")]
+            assert {t.article.article_id: t.fetched_at for t in threads} == {
+                post_id: f"2021-02-01T{at}Z" for post_id, at in expected.items()}, order
 
 
 def test_a_lost_page_makes_every_thread_it_may_touch_incomplete() -> None:

@@ -31,6 +31,7 @@ from scrapy.utils.project import get_project_settings
 from sqlite_utils import Database
 
 from archiver.commands.crawl import Command as CrawlCommand
+from archiver.dates import to_utc_iso
 from archiver.extensions.ledger import (
     EXIT_BAD_SETTING,
     EXIT_BUSY,
@@ -147,8 +148,10 @@ def run_settings(run: CapturedRun, db: Path, base: Settings,
     """The settings a captured run is replayed with: its own (warcinfo), the replay's, the
     operator's `-s`, at the command line's priority, as `scrapy crawl -s` would give them."""
     settings = base.copy()
+    # Files from before the live start was recorded: their first capture is the nearest.
+    started = run.started_at or (to_utc_iso(run.began) if run.began else "")
     settings.setdict({**run.settings, **REPLAY_SETTINGS, **overrides, "ARCHIVER_DB": str(db),
-                      "ARCHIVER_REPLAY_STARTED_AT": run.started_at}, priority="cmdline")
+                      "ARCHIVER_REPLAY_STARTED_AT": started}, priority="cmdline")
     # A list, not a comma-joined string: a file's path may itself hold a comma.
     settings.set("ARCHIVER_WARC_REPLAY", [str(p.resolve()) for p in run.files],
                  priority="cmdline")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
-from archiver.dates import run_clock
 from archiver.db.connection import open_reader
 from archiver.db.reads import ArchiveReader
+from archiver.extensions.ledger import run_started
 from archiver.policy import RunPlan, active_since, active_until, audit_size, run_mode
 
 
@@ -24,7 +24,7 @@ class ArchiveState:
         spider = crawler.spider
         self.reader = ArchiveReader(open_reader(
             settings.get("ARCHIVER_DB"), busy_timeout=settings.getfloat("ARCHIVER_BUSY_TIMEOUT")))
-        now = run_clock(settings.get("ARCHIVER_REPLAY_STARTED_AT"))
+        now = run_started(crawler)
         self.plan = RunPlan(
             mode=run_mode(getattr(spider, "requested_mode", "auto"),
                           bool(getattr(spider, "requested_urls", ())),

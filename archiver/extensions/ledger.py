@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from scrapy import Spider, signals
@@ -94,6 +95,16 @@ def open_writer(settings: BaseSettings) -> Store:
                                busy_timeout=settings.getfloat("ARCHIVER_BUSY_TIMEOUT")))
 
 
+def run_started(crawler: Crawler) -> datetime:
+    """The run's one clock for what it plans (active window, REST's modified_after, when to
+    look for an API again): its ledger start, set when RunLedger is built, so a re-parse
+    that starts at the live run's start decides each of them as the live run did."""
+    value = crawler.stats.get_value(RUN_STARTED_AT) if crawler.stats is not None else None
+    if value:
+        return datetime.fromisoformat(value)
+    return run_clock(crawler.settings.get("ARCHIVER_REPLAY_STARTED_AT"))
+
+
 def current_run_id(crawler: Crawler) -> int:
     """The run the ledger opened, which every row written this crawl belongs to."""
     ledger = crawler.get_extension(RunLedger)
@@ -121,6 +132,10 @@ class RunLedger:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
+        # A re-parsed run is dated by its capture: it begins when the live run did.
+        self.started = to_utc_iso(run_clock(settings.get("ARCHIVER_REPLAY_STARTED_AT")))
+        assert crawler.stats is not None
+        crawler.stats.set_value(RUN_STARTED_AT, self.started)
         self.lock = RunLock(settings.get("ARCHIVER_DB"))
         self.lock.acquire()
         # Space for what this run may fail to write, taken before the archive takes any more.
@@ -180,9 +195,7 @@ class RunLedger:
         plan = getattr(spider, "plan", None)
         mode = plan.mode if plan is not None else "crawl"
         base_url = self.crawler.settings.get("ARCHIVER_BASE_URL")
-        # A re-parsed run is dated by its capture: its ledger row begins when the live run
-        # did, so what the spider derives from it (REST's modified_after) asks as it asked.
-        now = to_utc_iso(run_clock(self.crawler.settings.get("ARCHIVER_REPLAY_STARTED_AT")))
+        now = self.started
         if self.start_error is None:
             try:
                 self.run_id = self.store.begin_run(mode, base_url, now)
@@ -195,7 +208,6 @@ class RunLedger:
             raise CloseSpider(ARCHIVE_UNWRITABLE)
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("archiver/run_id", self.run_id)
-        self.crawler.stats.set_value(RUN_STARTED_AT, now)
 
     def not_started(self, error: sqlite3.Error, mode: str, now: str) -> str:
         """The archive took not even this run's row: one line, and the run kept in the
@@ -248,7 +260,7 @@ class RunLedger:
         now = utc_now()
         if self.crawler.settings.get("ARCHIVER_REPLAY_STARTED_AT"):
             # Dated by the capture too: it ended with its last answer.
-            now = stats.get_value(LAST_FETCHED_AT) or now
+            now = stats.get_value(LAST_FETCHED_AT) or self.started
         try:
             self.store.finish_run(self.run_id, status, reason, now, counts)
         except sqlite3.Error as exc:

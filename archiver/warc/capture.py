@@ -86,7 +86,13 @@ class CaptureMiddleware:
         run_id = current_run_id(self.crawler)
         spider = self.crawler.spider
         assert spider is not None
-        arguments = {"mode": getattr(spider, "requested_mode", "auto"),
+        # The mode as resolved (auto: backfill or incremental by the archive's ledger), so a
+        # re-parse, whose ledger may differ (a live run killed is replayed to its end), reads
+        # the pages this run read.
+        plan = getattr(spider, "plan", None)
+        mode = (plan.mode if plan is not None and plan.mode in ("backfill", "incremental")
+                else getattr(spider, "requested_mode", "auto"))
+        arguments = {"mode": mode,
                      "urls": ",".join(getattr(spider, "requested_urls", []))}
         settings = {name: setting_text(self.crawler.settings.get(name))
                     for name in REPLAYED_SETTINGS}

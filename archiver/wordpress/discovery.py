@@ -35,6 +35,7 @@ class Discovery:
     crawler: Any
     archive: ArchiveReader
     plan: RunPlan
+    requested: set[int]  # post ids this run has asked for
 
     @property
     def site_urls(self) -> SiteUrls:
@@ -124,10 +125,26 @@ class Discovery:
         for url in self.archive.unresolved_failure_urls():
             if (request := self.article_request(url, reason="failed before")):
                 yield request
-        for post_id, url in self.archive.least_recently_verified(self.plan.audit_size):
+        yield from self.audit_requests()
+
+    def audit_requests(self) -> Iterator[scrapy.Request]:
+        """The audit: the least recently verified threads this run reads for no other reason.
+
+        Threads read already in this run are passed over, not counted: whether each is
+        stored yet (and so no longer least recently verified) depends on timing, and the
+        audit must be the same set whenever it is chosen (live, or re-parsed from the files).
+        """
+        wanted = self.plan.audit_size
+        candidates = self.archive.least_recently_verified(wanted + len(self.requested))
+        for post_id, url in candidates:
+            if wanted == 0:
+                return
+            if post_id in self.requested:
+                continue
             # Unconditional on purpose: a cache's Last-Modified may follow the post, not its
             # comments, and the audit is the net that must not trust it.
             if (request := self.article_request(url, reason="audit", post_id=post_id)):
+                wanted -= 1
                 yield request
 
     def parse_robots(self, response: Response) -> Iterator[Any]:

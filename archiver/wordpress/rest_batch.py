@@ -49,8 +49,9 @@ class RestBatch:
     orphans: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
     comments_read: int = 0
     failed: bool = False
-    # When the page being read (in page order) was fetched: a thread let go while reading it
-    # is dated by it, so the moment depends on the pages, not on the order they arrived in.
+    # The latest fetch among the pages read so far (in page order): a thread let go while
+    # reading one is dated by it, so the moment depends on the pages, not on the order they
+    # arrived in.
     reading_at: str | None = None
 
     def add_posts(self, entries: list[dict[str, Any]]) -> None:
@@ -68,7 +69,9 @@ class RestBatch:
         self.waiting[page] = (entries, total, fetched_at)
         while self.next_page in self.waiting:
             entries, total, fetched_at = self.waiting.pop(self.next_page)
-            self.reading_at = fetched_at or self.reading_at
+            # The latest page read so far: no thread is dated before a page that holds it.
+            if fetched_at and (self.reading_at is None or fetched_at > self.reading_at):
+                self.reading_at = fetched_at
             if total is not None and self.last_total is not None and total != self.last_total:
                 # A removal since the page before may have moved a comment across the boundary
                 # unseen: the threads on either side of it are not known whole.

@@ -22,7 +22,8 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from archiver import signals
-from archiver.dates import run_clock, to_utc_iso
+from archiver.dates import to_utc_iso
+from archiver.extensions.ledger import run_started
 from archiver.failures import page_failure
 from archiver.items import Thread
 from archiver.middlewares.fetch_time import FETCHED_AT
@@ -84,8 +85,7 @@ class RestWalk:
         base = self.site_urls.base_url
         if (not known and self.source == "auto" and self.plan.incremental
                 and self.archive.rest_probed_since(to_utc_iso(
-                    run_clock(self.crawler.settings.get("ARCHIVER_REPLAY_STARTED_AT"))
-                    - REPROBE_AFTER))):
+                    run_started(self.crawler) - REPROBE_AFTER))):
             # No API a few hours ago: an hourly run reads the HTML without asking again.
             self.use_source("html")
             yield scrapy.Request(f"{base}/", callback=self.parse_listing_page,
