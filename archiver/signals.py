@@ -19,8 +19,9 @@ page_read = object()
 thread_unchanged = object()
 # reason=str: the run is ending; what it asked for and never read must be recorded now.
 run_closing = object()
-# article_id=int, rest_ids=frozenset, html_ids=frozenset, html_count=int: one thread read
-# both ways (auto mode's cross-check), for the ledger's `source_checks`.
+# article_id=int, rest_ids=frozenset, html_ids=frozenset, html_count=int, fetched_at=str
+# or None (the page's fetch time): one thread read both ways (auto mode's cross-check), for
+# the ledger's `source_checks`.
 source_checked = object()
 # run_id=int, status=str, reason=str: the ledger has closed the run.
 run_finished = object()

@@ -156,6 +156,7 @@ DATED = {
     "captures": "warc_file, \"offset\", captured_at",
     # The ledger's start is the live run's (its warcinfo), as what is planned from it.
     "crawl_runs": "run_id, mode, started_at",
+    "source_checks": "article_id, checked_at",
 }
 
 

@@ -22,7 +22,7 @@ from archiver.db.journal import Journal
 from archiver.db.store import Store
 from archiver.db.transaction import is_busy, write_problem
 from archiver.extensions.run_lock import RunLock
-from archiver.middlewares.fetch_time import LAST_FETCHED_AT
+from archiver.middlewares.fetch_time import LAST_FETCHED_AT, moment_of
 
 logger = logging.getLogger(__name__)
 
@@ -230,12 +230,15 @@ class RunLedger:
         return f" (after waiting {seconds:g} s for another connection's write lock)"
 
     def source_checked(self, article_id: int, rest_ids: frozenset[int],
-                       html_ids: frozenset[int], html_count: int) -> None:
+                       html_ids: frozenset[int], html_count: int,
+                       fetched_at: str | None = None) -> None:
         if self.run_id is None:
             return
+        assert self.crawler.stats is not None
         try:
+            # Dated as the threads are: by the page's capture, live and re-parsed alike.
             self.store.record_source_check(self.run_id, article_id, rest_ids, html_ids,
-                                           html_count, utc_now())
+                                           html_count, moment_of(fetched_at, self.crawler.stats))
         except sqlite3.Error as exc:
             logger.warning("source check of article %d not recorded: %s", article_id,
                            write_problem(exc))

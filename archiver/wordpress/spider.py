@@ -292,7 +292,7 @@ class WordPressSpider(Discovery, RestWalk, scrapy.Spider):
             return
         whole, extracted = thread.finish()
         if cross_check is not None:
-            self.compare_sources(whole, cross_check)
+            self.compare_sources(whole, cross_check, response.meta.get(FETCHED_AT))
             return
         declared = whole.article.comment_count_declared
         # WordPress's own heading counts the pings it shows; some themes count comments only.
@@ -335,7 +335,8 @@ class WordPressSpider(Discovery, RestWalk, scrapy.Spider):
                        "cross_check": ids},
             meta={FAILURE_URL_META: thread.article.url})
 
-    def compare_sources(self, html: Thread, rest_ids: frozenset[int]) -> None:
+    def compare_sources(self, html: Thread, rest_ids: frozenset[int],
+                        fetched_at: str | None) -> None:
         html_ids = frozenset(c.comment_id for c in html.comments if c.comment_id is not None)
         agrees = html_ids == rest_ids and len(html.comments) == len(rest_ids)
         if not agrees:
@@ -347,7 +348,7 @@ class WordPressSpider(Discovery, RestWalk, scrapy.Spider):
                 sorted(html_ids - rest_ids)[:10])
         self.crawler.signals.send_catch_log(
             signals.source_checked, article_id=html.article.article_id, rest_ids=rest_ids,
-            html_ids=html_ids, html_count=len(html.comments))
+            html_ids=html_ids, html_count=len(html.comments), fetched_at=fetched_at)
 
 
 def article_page_url(url: str) -> str:
