@@ -226,14 +226,19 @@ def seed_on_day2() -> tuple[dict[str, Any], list[str]]:
     return seed, expected
 
 
-@pytest.mark.browser
-def test_chromium_shows_the_seed_thread_from_pywb_replay(
-        captured: Captured, tmp_path: Path) -> None:
+def check_latest_seed_thread(captured: Captured, tmp_path: Path) -> None:
+    """The whole archive's WACZ, opened at the seed thread's newest capture: day 2's page."""
     need_browser_and_pywb()
     wacz = make_wacz(captured, tmp_path / "all.wacz")
     seed, expected = seed_on_day2()
     check_replayed_thread(wacz, tmp_path / "pywb", truth_url(captured.base_url, seed["url"]),
                           seed, expected)
+
+
+@pytest.mark.browser
+def test_chromium_shows_the_seed_thread_from_pywb_replay(
+        captured: Captured, tmp_path: Path) -> None:
+    check_latest_seed_thread(captured, tmp_path)
 
 
 @pytest.mark.browser
@@ -285,11 +290,7 @@ def test_chromium_shows_a_thread_whose_latest_capture_is_a_304(
         revisited: Captured, tmp_path: Path) -> None:
     # pywb 2.10 replays a 304 revisit as an empty 304; the WACZ's index leaves it out, so the
     # latest capture replayed is the page it confirmed.
-    need_browser_and_pywb()
-    wacz = make_wacz(revisited, tmp_path / "all.wacz")
-    seed, expected = seed_on_day2()
-    check_replayed_thread(wacz, tmp_path / "pywb", truth_url(revisited.base_url, seed["url"]),
-                          seed, expected)
+    check_latest_seed_thread(revisited, tmp_path)
 
 
 def test_wacz_refuses_a_file_that_is_not_an_archive(tmp_path: Path,

@@ -261,8 +261,8 @@ class RunLedger:
                        for column, stat in LEDGER_TEXT_STATS.items()})
         status = run_status(reason, counts["errors"], counts["warc_error"] is not None)
         now = utc_now()
-        if self.crawler.settings.get("ARCHIVER_REPLAY_STARTED_AT"):
-            # Dated by the capture too: it ended with its last answer.
+        if self.crawler.settings.getlist("ARCHIVER_WARC_REPLAY"):
+            # A re-parse is dated by the capture: the run ended with its last answer.
             now = stats.get_value(LAST_FETCHED_AT) or self.started
         try:
             self.store.finish_run(self.run_id, status, reason, now, counts)
